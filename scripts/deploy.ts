@@ -9,7 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { generateContracts } from "./generate-contracts.js";
+import { generateContracts } from "../src/stack/contractMap.js";
 
 const { values } = parseArgs({
   options: {

@@ -209,13 +209,13 @@ export class GridLedgerClient {
     return this.#result(receipt, "EnergyTransferred", (e) => e.index);
   }
 
-  async acknowledgeTransfer(input: { purchaseId: bigint; index: number }, onStatus?: (s: TxStatus) => void): Promise<WriteResult<number>> {
+  async acknowledgeTransfer(input: { purchaseId: bigint; index: number | bigint }, onStatus?: (s: TxStatus) => void): Promise<WriteResult<number>> {
     const receipt = await this.#send("acknowledgeTransfer", [input.purchaseId, input.index], 0n, onStatus);
     return this.#result(receipt, "TransferAcknowledged", (e) => e.index);
   }
 
   async disputeTransfer(
-    input: { purchaseId: bigint; index: number; reason: number },
+    input: { purchaseId: bigint; index: number | bigint; reason: number },
     onStatus?: (s: TxStatus) => void,
   ): Promise<WriteResult<number>> {
     const receipt = await this.#send("disputeTransfer", [input.purchaseId, input.index, input.reason], 0n, onStatus);
@@ -223,14 +223,14 @@ export class GridLedgerClient {
   }
 
   async resolveDispute(
-    input: { purchaseId: bigint; index: number; upheld: boolean },
+    input: { purchaseId: bigint; index: number | bigint; upheld: boolean },
     onStatus?: (s: TxStatus) => void,
   ): Promise<WriteResult<number>> {
     const receipt = await this.#send("resolveDispute", [input.purchaseId, input.index, input.upheld], 0n, onStatus);
     return this.#result(receipt, "DisputeResolved", (e) => e.index);
   }
 
-  async expireDispute(input: { purchaseId: bigint; index: number }, onStatus?: (s: TxStatus) => void): Promise<WriteResult<number>> {
+  async expireDispute(input: { purchaseId: bigint; index: number | bigint }, onStatus?: (s: TxStatus) => void): Promise<WriteResult<number>> {
     const receipt = await this.#send("expireDispute", [input.purchaseId, input.index], 0n, onStatus);
     return this.#result(receipt, "DisputeResolved", (e) => e.index);
   }
@@ -403,12 +403,10 @@ export class GridLedgerClient {
     const out: LedgerEvent[] = [];
     for (let from = fromBlock; from <= last; from += this.logRange) {
       const to = Math.min(last, from + this.logRange - 1);
-      const logs = await this.provider.getLogs({
-        address: this.address,
-        fromBlock: from,
-        toBlock: to,
-        topics: [kinds.map(topicOf), topicList(topic1), topicList(topic2), topicList(topic3)],
-      });
+      const topics = [kinds.map(topicOf), topicList(topic1), topicList(topic2), topicList(topic3)];
+      // A node matches only logs with at least as many topics as the filter: drop trailing wildcards.
+      while (topics.at(-1) === null) topics.pop();
+      const logs = await this.provider.getLogs({ address: this.address, fromBlock: from, toBlock: to, topics });
       for (const log of logs) {
         const event = parseLedgerLog(log);
         if (event) out.push(event);

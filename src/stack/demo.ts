@@ -1,0 +1,72 @@
+/**
+ * `npm start -- --demo`: seeds a small grid so a new user sees data at once: 3 producers with a meter each,
+ * 5 purchasers, complete cycles with bills on IPFS, and one purchase still awaiting acknowledgement.
+ */
+import type { JsonRpcProvider } from "ethers";
+import { billBytes, buildBill } from "../bill.js";
+import type { BillStore } from "../billStore.js";
+import { GridLedgerClient } from "../ledgerClient.js";
+
+/** Dev-account indexes on the local chain (anvil's unlocked accounts): 0 is the operator. */
+export const DEMO_ROLES = { producers: [1, 2, 3], meters: [4, 5, 6], purchasers: [7, 8, 9, 10, 11] } as const;
+export const DEMO_ACCOUNTS = 12;
+
+const OFFERS = [
+  { location: "North substation", capacity: 100_000n, available: 80_000n, rate: 200_000_000n },
+  { location: "Solar farm east", capacity: 60_000n, available: 45_000n, rate: 150_000_000n },
+  { location: "Wind park west", capacity: 150_000n, available: 120_000n, rate: 250_000_000n },
+];
+
+export async function seedDemo(
+  provider: JsonRpcProvider,
+  address: string,
+  store: BillStore,
+  log: (line: string) => void,
+): Promise<{ seeded: boolean }> {
+  const client = async (index: number) => GridLedgerClient.connect(await provider.getSigner(index), { address });
+  const reader = await GridLedgerClient.connect(provider, { address });
+  if ((await reader.counts()).offers > 0n) {
+    log("demo: the ledger already holds records; nothing seeded");
+    return { seeded: false };
+  }
+  const producers = await Promise.all(DEMO_ROLES.producers.map(client));
+  const meters = await Promise.all(DEMO_ROLES.meters.map(client));
+  const purchasers = await Promise.all(DEMO_ROLES.purchasers.map(client));
+  const offerIds: bigint[] = [];
+  for (const [i, producer] of producers.entries()) {
+    await producer.authorizeMeter({ meter: await meters[i].account(), ratedPower: 10_000n });
+    const { id } = await producer.openOffer(OFFERS[i]);
+    offerIds.push(id);
+    await meters[i].recordStorage({ offerId: id, available: OFFERS[i].available - 1_000n });
+  }
+  log(`demo: 3 producers opened offers ${offerIds.join(", ")}; each has a 10 kW meter`);
+
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const nextWindow = new Map<number, bigint>();
+  for (const [j, purchaser] of purchasers.entries()) {
+    const p = j % producers.length;
+    const quantity = BigInt(2_000 + 1_000 * j);
+    const { id: purchaseId } = await purchaser.purchase({ offerId: offerIds[p], quantity });
+    // One-hour delivery windows in the past, back to back per meter; 10 kW for an hour is 10 kWh.
+    const start = nextWindow.get(p) ?? now - 12n * 3600n;
+    nextWindow.set(p, start + 3600n);
+    const meter = meters[p];
+    const { id: index } = await meter.recordTransfer({
+      purchaseId,
+      meter: await meter.account(),
+      amount: quantity,
+      start,
+      end: start + 3600n,
+      device: `inverter-${p + 1}`,
+    });
+    if (j === purchasers.length - 1) {
+      log(`demo: purchase ${purchaseId} delivered, awaiting the purchaser's acknowledgement`);
+      continue;
+    }
+    await purchaser.acknowledgeTransfer({ purchaseId, index });
+    const cid = await store.put(billBytes(await buildBill(producers[p], purchaseId)));
+    await producers[p].recordBill({ purchaseId, cid });
+    log(`demo: purchase ${purchaseId} delivered, acknowledged and billed (${cid})`);
+  }
+  return { seeded: true };
+}

@@ -87,9 +87,10 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         bool active;
     }
 
-    /// All counts share one slot; each record kind bumps its own field. uint40 allows 10^12 records.
+    /// All counts share one slot; each record kind bumps its own field. uint40 allows 10^12 records;
+    /// offers stop at 2^32 - 1 because a purchase stores its offer id in 32 bits.
     struct Counts {
-        uint40 offers;
+        uint32 offers;
         uint40 storageReadings;
         uint40 purchases;
         uint40 transfers;

@@ -33,7 +33,7 @@ async function used(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>
   return receipt.gasUsed;
 }
 
-const RATE = 200_000_000n; // 0.0002 ETH per kWh, in wei per Wh
+const RATE = 200_000_000_000n; // 0.0002 ETH per kWh, in wei per Wh
 const QUANTITY = 5_000n; // 5 kWh
 const asProducer = ledger.connect(producer);
 const asMeter = ledger.connect(meter);
@@ -47,7 +47,7 @@ for (let i = 0; i < records; i++) {
   record(
     "openOffer",
     "baseline",
-    await used(baseline.connect(baselineUser).storeEnergy("1000000000", "900000000", `grid-${i % 10}`, "200000000")),
+    await used(baseline.connect(baselineUser).storeEnergy("1000000000", "900000000", `grid-${i % 10}`, "200000000000")),
   );
 }
 const offerId = 1n;
@@ -56,7 +56,7 @@ for (let i = 0; i < records; i++) {
   record(
     "storageUpdate",
     "baseline",
-    await used(baseline.connect(meter).storeEnergy("1000000000", String(900_000_000 - i), "grid-0", "200000000")),
+    await used(baseline.connect(meter).storeEnergy("1000000000", String(900_000_000 - i), "grid-0", "200000000000")),
   );
 }
 // Twice as many purchases as records: the second half pays the producer so that withdraw can be

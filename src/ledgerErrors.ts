@@ -129,7 +129,7 @@ export function describeError(error: unknown): string {
   if (isError(decoded, "NETWORK_ERROR") || isError(decoded, "TIMEOUT")) return "the RPC node cannot be reached";
   if (decoded instanceof Error) {
     const short = (decoded as { shortMessage?: string }).shortMessage;
-    return short ?? decoded.message.split("\n")[0];
+    return short ?? decoded.message.replace(/\n+/g, "; ");
   }
   return String(decoded);
 }

@@ -30,7 +30,8 @@ export class CliContext {
   constructor(readonly options: GlobalOptions) {}
 
   get provider(): JsonRpcProvider {
-    this.#provider ??= new JsonRpcProvider(this.#config().rpcUrl);
+    // Poll for receipts every 250 ms, not ethers' default 4 s: a command waits for one transaction at a time.
+    this.#provider ??= new JsonRpcProvider(this.#config().rpcUrl, undefined, { pollingInterval: 250 });
     return this.#provider;
   }
 

@@ -12,9 +12,9 @@ export const DEMO_ROLES = { producers: [1, 2, 3], meters: [4, 5, 6], purchasers:
 export const DEMO_ACCOUNTS = 12;
 
 const OFFERS = [
-  { location: "North substation", capacity: 100_000n, available: 80_000n, rate: 200_000_000n },
-  { location: "Solar farm east", capacity: 60_000n, available: 45_000n, rate: 150_000_000n },
-  { location: "Wind park west", capacity: 150_000n, available: 120_000n, rate: 250_000_000n },
+  { location: "North substation", capacity: 100_000n, available: 80_000n, rate: 200_000_000_000n },
+  { location: "Solar farm east", capacity: 60_000n, available: 45_000n, rate: 150_000_000_000n },
+  { location: "Wind park west", capacity: 150_000n, available: 120_000n, rate: 250_000_000_000n },
 ];
 
 export async function seedDemo(

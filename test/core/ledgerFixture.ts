@@ -5,7 +5,7 @@ import { network } from "hardhat";
 import { GridLedgerClient, type ClientOptions } from "../../src/ledgerClient.js";
 
 export const DAY = 86_400n;
-export const RATE = 200_000_000n; // 0.0002 ETH per kWh
+export const RATE = 200_000_000_000n; // 0.0002 ETH per kWh, in wei per Wh
 
 export async function ledgerFixture(options: ClientOptions = {}) {
   const connection = await network.create();

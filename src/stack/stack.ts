@@ -97,8 +97,9 @@ export async function startStack(config: StackConfig, log: (line: string) => voi
       ipfsUrl = config.ipfsUrl;
       store = await openBillStore({ kind: "kubo", url: ipfsUrl });
     } else {
-      store = await openBillStore({ kind: "embedded", dataDir: path.join(config.dataDir, "ipfs") });
-      const service = await startIpfsService({ store: store as never, host: HOST, port: config.ipfsPort });
+      const embedded = await openBillStore({ kind: "embedded", dataDir: path.join(config.dataDir, "ipfs") });
+      store = embedded;
+      const service = await startIpfsService({ store: embedded, host: HOST, port: config.ipfsPort });
       stops.push(() => service.close());
       ipfsUrl = service.url;
     }

@@ -45,7 +45,7 @@ export const gridLedgerDeployments: Record<number, { address: \`0x\${string}\`; 
 }
 
 /** The deployment block, read from Ignition's journal (the receipt of the GridLedger deployment). */
-async function deploymentBlock(dir: string): Promise<number | null> {
+export async function deploymentBlock(dir: string): Promise<number | null> {
   const journal = path.join(deploymentsDir, dir, "journal.jsonl");
   if (!existsSync(journal)) return null;
   for (const line of (await readFile(journal, "utf8")).split("\n")) {

@@ -78,8 +78,8 @@ export async function startStack(config: StackConfig, log: (line: string) => voi
       stops.push(() => chain.stop());
       rpcUrl = chain.url;
       chainId = chain.chainId;
-      if (!hasState) await forgetLocalDeployment(chainId);
-      ({ address: contract, deployedAtBlock } = await deployLocal(rpcUrl, chainId, log));
+      if (!hasState) await forgetLocalDeployment(config.dataDir, chainId);
+      ({ address: contract, deployedAtBlock } = await deployLocal(rpcUrl, chainId, config.dataDir, log));
       if (record && record.contract.toLowerCase() !== contract.toLowerCase()) {
         throw new Error(
           `the data directory holds GridLedger at ${record.contract} but the deployment names ${contract}: ` +
@@ -109,7 +109,7 @@ export async function startStack(config: StackConfig, log: (line: string) => voi
     // 3. Demo data.
     if (config.demo) {
       if (config.rpcUrl) throw new Error("--demo seeds the local chain's development accounts: drop --rpc-url to use it");
-      const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+      const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, pollingInterval: 100 });
       try {
         await seedDemo(provider, contract, store, log);
       } finally {
@@ -137,5 +137,5 @@ export async function startStack(config: StackConfig, log: (line: string) => voi
 /** Removes the data directory and the local chain's Ignition journal (`--fresh`). */
 export async function wipeState(config: StackConfig): Promise<void> {
   await rm(config.dataDir, { recursive: true, force: true });
-  await forgetLocalDeployment(31337);
+  await forgetLocalDeployment(config.dataDir, 31337);
 }

@@ -1,0 +1,317 @@
+import { expect } from "chai";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import * as Digest from "multiformats/hashes/digest";
+import { sha256 } from "multiformats/hashes/sha2";
+import {
+  AMOUNT_0,
+  AMOUNT_1,
+  BILLING_TIMEOUT,
+  CODEC_DAG_PB,
+  CODEC_RAW,
+  COST,
+  DIGEST,
+  DIGEST_2,
+  DISPUTE_WINDOW,
+  PurchaseStatus,
+  QUANTITY,
+  RATE,
+  blockTime,
+  counts,
+  disputed,
+  ethers,
+  expectRejected,
+  expected,
+  networkHelpers,
+  purchased,
+  time,
+  transferred,
+} from "./fixtures.js";
+import type { Transferred } from "./fixtures.js";
+
+const { loadFixture } = networkHelpers;
+
+const DELIVERED = AMOUNT_0 + AMOUNT_1;
+
+async function acknowledgeBoth(f: Transferred): Promise<void> {
+  await f.ledger.connect(f.purchaser).acknowledgeTransfer(1n, 0n);
+  await f.ledger.connect(f.purchaser).acknowledgeTransfer(1n, 1n);
+}
+
+describe("GridLedger: bills and closing", function () {
+  describe("recordBill", function () {
+    it("bills by the producer: BillRecorded, status, bill block, bill count, balances credited, escrow kept", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, producer, purchaser } = f;
+      await acknowledgeBoth(f);
+      expect(await ledger.billBlockOf(1n)).to.equal(0n);
+      const ether = await ethers.provider.getBalance(await ledger.getAddress());
+      const tx = await ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW);
+      await expect(tx)
+        .to.emit(ledger, "BillRecorded")
+        .withArgs(1n, producer.address, purchaser.address, DIGEST, CODEC_RAW, DELIVERED * RATE, (QUANTITY - DELIVERED) * RATE);
+      const receipt = (await tx.wait())!;
+      expect(await ledger.billBlockOf(1n)).to.equal(BigInt(receipt.blockNumber));
+      const p = await ledger.purchaseOf(1n);
+      expect(p.status).to.equal(PurchaseStatus.Billed);
+      expect(p.billBlock).to.equal(BigInt(receipt.blockNumber));
+      expect(await ledger.balanceOf(producer.address)).to.equal(DELIVERED * RATE);
+      expect(await ledger.balanceOf(purchaser.address)).to.equal((QUANTITY - DELIVERED) * RATE);
+      expect(await ethers.provider.getBalance(await ledger.getAddress())).to.equal(ether);
+      expect(ether).to.equal(COST);
+      expect(await counts(ledger)).to.deep.equal(
+        expected({ offers: 2n, purchases: 1n, transfers: 2n, acknowledgements: 2n, bills: 1n }),
+      );
+    });
+
+    it("puts the bill's CID in the log of the block billBlockOf names, found by purchase and purchaser", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, meter, purchaser } = f;
+      await acknowledgeBoth(f);
+      const bill = new TextEncoder().encode(JSON.stringify({ purchase: 1, delivered: DELIVERED.toString() }));
+      const cid = CID.createV1(raw.code, await sha256.digest(bill));
+      const digest = ethers.hexlify(cid.multihash.digest);
+      await ledger.connect(meter).recordBill(1n, digest, raw.code);
+
+      const block = Number(await ledger.billBlockOf(1n));
+      const logs = await ledger.queryFilter(ledger.filters.BillRecorded(1n, undefined, purchaser.address), block, block);
+      expect(logs).to.have.length(1);
+      const { cidDigest, cidCodec } = logs[0].args;
+      const rebuilt = CID.createV1(Number(cidCodec), Digest.create(sha256.code, ethers.getBytes(cidDigest)));
+      expect(rebuilt.toString()).to.equal(cid.toString());
+    });
+
+    it("bills by an active meter of the producer with the dag-pb codec", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, meter, producer, purchaser } = f;
+      await acknowledgeBoth(f);
+      await expect(ledger.connect(meter).recordBill(1n, DIGEST_2, CODEC_DAG_PB))
+        .to.emit(ledger, "BillRecorded")
+        .withArgs(1n, producer.address, purchaser.address, DIGEST_2, CODEC_DAG_PB, DELIVERED * RATE, (QUANTITY - DELIVERED) * RATE);
+    });
+
+    it("waits for unacknowledged transfers until one second after lastEnd + disputeWindow, then counts them delivered", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, producer, purchaser, end1 } = f;
+      const windowEnd = end1 + DISPUTE_WINDOW;
+      await time.setNextBlockTimestamp(windowEnd);
+      await expectRejected(f, () => ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW), "AcknowledgementsPending", [
+        1n,
+        2n,
+        windowEnd,
+      ]);
+      await time.setNextBlockTimestamp(windowEnd + 1n);
+      await expect(ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW))
+        .to.emit(ledger, "BillRecorded")
+        .withArgs(1n, producer.address, purchaser.address, DIGEST, CODEC_RAW, DELIVERED * RATE, (QUANTITY - DELIVERED) * RATE);
+      expect((await counts(ledger)).acknowledgements).to.equal(0n);
+    });
+
+    it("measures the wait from the purchase's last end, even when only an earlier transfer is pending", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, producer, purchaser, end0, end1 } = f;
+      await ledger.connect(purchaser).acknowledgeTransfer(1n, 1n);
+      await time.setNextBlockTimestamp(end0 + DISPUTE_WINDOW + 1n);
+      await expectRejected(f, () => ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW), "AcknowledgementsPending", [
+        1n,
+        1n,
+        end1 + DISPUTE_WINDOW,
+      ]);
+      await time.setNextBlockTimestamp(end1 + DISPUTE_WINDOW + 1n);
+      await expect(ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW)).to.emit(ledger, "BillRecorded");
+    });
+
+    it("bills right away once every transfer is acknowledged, before any window has passed", async function () {
+      const f = await loadFixture(transferred);
+      await acknowledgeBoth(f);
+      expect(BigInt(await time.latest())).to.be.lessThan(f.end0 + DISPUTE_WINDOW);
+      await expect(f.ledger.connect(f.producer).recordBill(1n, DIGEST, CODEC_RAW)).to.emit(f.ledger, "BillRecorded");
+    });
+
+    it("rejects a zero digest and codecs other than 0x55 and 0x70", async function () {
+      const f = await loadFixture(transferred);
+      await acknowledgeBoth(f);
+      const bill = (digest: string, codec: number) => () => f.ledger.connect(f.producer).recordBill(1n, digest, codec);
+      await expectRejected(f, bill(ethers.ZeroHash, CODEC_RAW), "ZeroDigest");
+      for (const codec of [0, 0x54, 0x56, 0x71, 0x0129, 0xffff]) {
+        await expectRejected(f, bill(DIGEST, codec), "UnsupportedCodec", [codec]);
+      }
+    });
+
+    it("rejects a purchase with no transfer", async function () {
+      const f = await loadFixture(purchased);
+      await expectRejected(f, () => f.ledger.connect(f.producer).recordBill(1n, DIGEST, CODEC_RAW), "NoTransfers", [1n]);
+    });
+
+    it("rejects a purchase with open disputes until every one is resolved", async function () {
+      const f = await loadFixture(disputed);
+      const { ledger, producer, operator, purchaser } = f;
+      const bill = () => ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW);
+      await time.increaseTo(f.end1 + DISPUTE_WINDOW + 1n);
+      await expectRejected(f, bill, "DisputesOpen", [1n, 2n]);
+      await ledger.connect(operator).resolveDispute(1n, 0n, true);
+      await expectRejected(f, bill, "DisputesOpen", [1n, 1n]);
+      await ledger.connect(operator).resolveDispute(1n, 1n, false);
+      await expect(bill())
+        .to.emit(ledger, "BillRecorded")
+        .withArgs(1n, producer.address, purchaser.address, DIGEST, CODEC_RAW, AMOUNT_1 * RATE, (QUANTITY - AMOUNT_1) * RATE);
+    });
+
+    it("rejects a second bill and a bill of a closed purchase with PurchaseSettled", async function () {
+      const f = await loadFixture(transferred);
+      await acknowledgeBoth(f);
+      await f.ledger.connect(f.producer).recordBill(1n, DIGEST, CODEC_RAW);
+      await expectRejected(f, () => f.ledger.connect(f.meter).recordBill(1n, DIGEST_2, CODEC_DAG_PB), "PurchaseSettled", [
+        1n,
+        PurchaseStatus.Billed,
+      ]);
+
+      const g = await loadFixture(transferred);
+      await time.increaseTo(g.end1 + BILLING_TIMEOUT + 1n);
+      await g.ledger.connect(g.purchaser).closePurchase(1n);
+      await expectRejected(g, () => g.ledger.connect(g.producer).recordBill(1n, DIGEST, CODEC_RAW), "PurchaseSettled", [
+        1n,
+        PurchaseStatus.Closed,
+      ]);
+    });
+
+    it("rejects an unknown purchase", async function () {
+      const f = await loadFixture(transferred);
+      await expectRejected(f, () => f.ledger.connect(f.producer).recordBill(2n, DIGEST, CODEC_RAW), "UnknownPurchase", [2n]);
+    });
+
+    it("rejects anyone but the producer and its active meters", async function () {
+      const f = await loadFixture(transferred);
+      await acknowledgeBoth(f);
+      for (const account of [f.purchaser, f.stranger, f.operator, f.producer2, f.meter2]) {
+        await expectRejected(f, () => f.ledger.connect(account).recordBill(1n, DIGEST, CODEC_RAW), "NotProducerOrMeter", [
+          1n,
+          account.address,
+        ]);
+      }
+      await f.ledger.connect(f.producer).revokeMeter(f.meter.address);
+      await expectRejected(f, () => f.ledger.connect(f.meter).recordBill(1n, DIGEST, CODEC_RAW), "NotProducerOrMeter", [
+        1n,
+        f.meter.address,
+      ]);
+    });
+
+    it("keeps the bill blocks of purchases apart", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, purchaser2 } = f;
+      await ledger.connect(purchaser2).purchase(1n, 1n, { value: RATE });
+      await acknowledgeBoth(f);
+      await ledger.connect(f.producer).recordBill(1n, DIGEST, CODEC_RAW);
+      expect(await ledger.billBlockOf(1n)).to.not.equal(0n);
+      expect(await ledger.billBlockOf(2n)).to.equal(0n);
+      expect((await ledger.purchaseOf(2n)).billBlock).to.equal(0n);
+    });
+  });
+
+  describe("closePurchase", function () {
+    it("closes a purchase without transfers one second after purchasedAt + billingTimeout, refunding it all", async function () {
+      const f = await loadFixture(purchased);
+      const { ledger, producer, purchaser, purchasedAt } = f;
+      const deadline = purchasedAt + BILLING_TIMEOUT;
+      await time.setNextBlockTimestamp(deadline);
+      await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "BillingDeadlineNotReached", [1n, deadline]);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(ledger.connect(purchaser).closePurchase(1n))
+        .to.emit(ledger, "PurchaseClosed")
+        .withArgs(1n, producer.address, purchaser.address, 0n, COST);
+      const p = await ledger.purchaseOf(1n);
+      expect(p.status).to.equal(PurchaseStatus.Closed);
+      expect(p.billBlock).to.equal(0n);
+      expect(await ledger.billBlockOf(1n)).to.equal(0n);
+      expect(await ledger.balanceOf(purchaser.address)).to.equal(COST);
+      expect(await ledger.balanceOf(producer.address)).to.equal(0n);
+      expect(await counts(ledger)).to.deep.equal(expected({ offers: 2n, purchases: 1n }));
+    });
+
+    it("closes a purchase with transfers one second after lastEnd + billingTimeout; pending transfers count as delivered", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, producer, purchaser, end1 } = f;
+      const deadline = end1 + BILLING_TIMEOUT;
+      await time.setNextBlockTimestamp(deadline);
+      await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "BillingDeadlineNotReached", [1n, deadline]);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(ledger.connect(purchaser).closePurchase(1n))
+        .to.emit(ledger, "PurchaseClosed")
+        .withArgs(1n, producer.address, purchaser.address, DELIVERED * RATE, (QUANTITY - DELIVERED) * RATE);
+      expect(await ledger.balanceOf(producer.address)).to.equal(DELIVERED * RATE);
+      expect(await ledger.balanceOf(purchaser.address)).to.equal((QUANTITY - DELIVERED) * RATE);
+      expect(await counts(ledger)).to.deep.equal(expected({ offers: 2n, purchases: 1n, transfers: 2n }));
+    });
+
+    it("counts from purchasedAt when every transfer window ended before the purchase", async function () {
+      const f = await loadFixture(purchased);
+      const { ledger, producer, meter3, purchaser2 } = f;
+      const tx = await ledger.connect(purchaser2).purchase(1n, 10n, { value: 10n * RATE });
+      const at = await blockTime(tx);
+      // meter3 (1 kW) has never measured; its 90 s window ends 10 s before purchase 2.
+      await ledger.connect(producer).recordTransfer(2n, meter3.address, 1n, at - 100n, at - 10n, "m3");
+      expect((await ledger.purchaseOf(2n)).lastEnd).to.equal(at - 10n);
+      await time.setNextBlockTimestamp(at + BILLING_TIMEOUT);
+      await expectRejected(f, () => ledger.connect(purchaser2).closePurchase(2n), "BillingDeadlineNotReached", [
+        2n,
+        at + BILLING_TIMEOUT,
+      ]);
+      await time.setNextBlockTimestamp(at + BILLING_TIMEOUT + 1n);
+      await expect(ledger.connect(purchaser2).closePurchase(2n))
+        .to.emit(ledger, "PurchaseClosed")
+        .withArgs(2n, producer.address, purchaser2.address, RATE, 9n * RATE);
+    });
+
+    it("refunds upheld (and expired) disputes and pays rejected ones", async function () {
+      const f = await loadFixture(disputed);
+      const { ledger, operator, producer, purchaser, end1 } = f;
+      await ledger.connect(operator).resolveDispute(1n, 1n, false);
+      await time.increaseTo(end1 + DISPUTE_WINDOW + (await ledger.resolutionWindow()) + 1n);
+      await ledger.connect(producer).expireDispute(1n, 0n);
+      const deadline = end1 + BILLING_TIMEOUT;
+      expect(BigInt(await time.latest())).to.be.lessThan(deadline);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(ledger.connect(purchaser).closePurchase(1n))
+        .to.emit(ledger, "PurchaseClosed")
+        .withArgs(1n, producer.address, purchaser.address, AMOUNT_1 * RATE, (QUANTITY - AMOUNT_1) * RATE);
+    });
+
+    it("rejects a purchase with open disputes, even past its deadline", async function () {
+      const f = await loadFixture(disputed);
+      const { ledger, operator, purchaser, end1 } = f;
+      await time.increaseTo(end1 + BILLING_TIMEOUT + 1n);
+      await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "DisputesOpen", [1n, 2n]);
+      await ledger.connect(f.stranger).expireDispute(1n, 0n);
+      await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "DisputesOpen", [1n, 1n]);
+      expect(await ledger.operator()).to.equal(operator.address);
+    });
+
+    it("rejects anyone but the purchaser", async function () {
+      const f = await loadFixture(purchased);
+      await time.increaseTo(f.purchasedAt + BILLING_TIMEOUT + 1n);
+      for (const account of [f.producer, f.meter, f.stranger, f.purchaser2, f.operator]) {
+        await expectRejected(f, () => f.ledger.connect(account).closePurchase(1n), "NotPurchaser", [1n, account.address]);
+      }
+    });
+
+    it("rejects an unknown purchase, a closed one and a billed one", async function () {
+      const f = await loadFixture(transferred);
+      await expectRejected(f, () => f.ledger.connect(f.purchaser).closePurchase(2n), "UnknownPurchase", [2n]);
+      await acknowledgeBoth(f);
+      await f.ledger.connect(f.producer).recordBill(1n, DIGEST, CODEC_RAW);
+      await time.increaseTo(f.end1 + BILLING_TIMEOUT + 1n);
+      await expectRejected(f, () => f.ledger.connect(f.purchaser).closePurchase(1n), "PurchaseSettled", [
+        1n,
+        PurchaseStatus.Billed,
+      ]);
+
+      const g = await loadFixture(purchased);
+      await time.increaseTo(g.purchasedAt + BILLING_TIMEOUT + 1n);
+      await g.ledger.connect(g.purchaser).closePurchase(1n);
+      await expectRejected(g, () => g.ledger.connect(g.purchaser).closePurchase(1n), "PurchaseSettled", [
+        1n,
+        PurchaseStatus.Closed,
+      ]);
+    });
+  });
+});

@@ -63,18 +63,19 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         uint16 transferCount;
         uint16 pendingCount;
         uint16 openDisputes;
-        uint32 lastEnd;
+        uint32 lastRecordedAt;
         PurchaseStatus status;
         uint32 billBlock;
         uint32 firstAmount;
-        uint32 firstEnd;
+        uint32 firstRecordedAt;
         TransferState firstState;
     }
 
-    /// Transfers after the first of a purchase, one slot each.
+    /// Transfers after the first of a purchase, one slot each. A transfer's dispute window runs from the time it
+    /// was recorded, not from the end of its delivery window, so a late record never shortens it.
     struct Transfer {
         uint32 amount;
-        uint32 end;
+        uint32 recordedAt;
         TransferState state;
     }
 
@@ -224,6 +225,7 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         if (amount == 0) revert ZeroAmount();
         if (start >= end) revert InvalidWindow(start, end);
         if (end > block.timestamp) revert EndInFuture(end, block.timestamp);
+        if (start < bought.purchasedAt) revert WindowBeforePurchase(purchaseId, start, bought.purchasedAt);
         uint256 nameLength = bytes(device).length;
         if (nameLength == 0) revert EmptyDeviceName();
         if (nameLength > MAX_DEVICE_NAME) revert DeviceNameTooLong(nameLength, MAX_DEVICE_NAME);
@@ -243,13 +245,13 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         delivery.delivered = uint32(delivered + amount);
         delivery.transferCount = uint16(index + 1);
         ++delivery.pendingCount;
-        if (end > delivery.lastEnd) delivery.lastEnd = uint32(end);
+        delivery.lastRecordedAt = uint32(block.timestamp);
         if (index == 0) {
             delivery.firstAmount = uint32(amount);
-            delivery.firstEnd = uint32(end);
+            delivery.firstRecordedAt = uint32(block.timestamp);
             delivery.firstState = TransferState.Pending;
         } else {
-            _transfers[purchaseId][index] = Transfer(uint32(amount), uint32(end), TransferState.Pending);
+            _transfers[purchaseId][index] = Transfer(uint32(amount), uint32(block.timestamp), TransferState.Pending);
         }
         ++_counts.transfers;
         emit EnergyTransferred(
@@ -273,9 +275,9 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     function disputeTransfer(uint256 purchaseId, uint256 index, uint8 reason) external {
         (Purchase storage bought, Delivery storage delivery) = _purchaserAction(purchaseId);
         if (reason == 0) revert ZeroReason();
-        (, uint256 end, TransferState state) = _transferAt(delivery, purchaseId, index);
+        (, uint256 recordedAt, TransferState state) = _transferAt(delivery, purchaseId, index);
         if (state != TransferState.Pending) revert WrongTransferState(purchaseId, index, state);
-        uint256 deadline = end + _DISPUTE_WINDOW;
+        uint256 deadline = recordedAt + _DISPUTE_WINDOW;
         if (block.timestamp > deadline) revert DisputeWindowClosed(purchaseId, index, deadline);
 
         _setTransferState(delivery, purchaseId, index, TransferState.Disputed);
@@ -287,16 +289,16 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     /// @inheritdoc IGridLedger
     function resolveDispute(uint256 purchaseId, uint256 index, bool upheld) external {
         if (msg.sender != _operator) revert NotOperator(msg.sender);
-        (uint256 end, Delivery storage delivery) = _disputed(purchaseId, index);
-        uint256 deadline = end + _DISPUTE_WINDOW + _RESOLUTION_WINDOW;
+        (uint256 recordedAt, Delivery storage delivery) = _disputed(purchaseId, index);
+        uint256 deadline = recordedAt + _DISPUTE_WINDOW + _RESOLUTION_WINDOW;
         if (block.timestamp > deadline) revert ResolutionWindowClosed(purchaseId, index, deadline);
         _closeDispute(purchaseId, index, delivery, upheld, false);
     }
 
     /// @inheritdoc IGridLedger
     function expireDispute(uint256 purchaseId, uint256 index) external {
-        (uint256 end, Delivery storage delivery) = _disputed(purchaseId, index);
-        uint256 deadline = end + _DISPUTE_WINDOW + _RESOLUTION_WINDOW;
+        (uint256 recordedAt, Delivery storage delivery) = _disputed(purchaseId, index);
+        uint256 deadline = recordedAt + _DISPUTE_WINDOW + _RESOLUTION_WINDOW;
         if (block.timestamp <= deadline) revert ResolutionWindowOpen(purchaseId, index, deadline);
         _closeDispute(purchaseId, index, delivery, true, true);
     }
@@ -318,7 +320,7 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         if (delivery.openDisputes != 0) revert DisputesOpen(purchaseId, delivery.openDisputes);
         uint256 pending = delivery.pendingCount;
         if (pending != 0) {
-            uint256 windowEnd = delivery.lastEnd + _DISPUTE_WINDOW;
+            uint256 windowEnd = delivery.lastRecordedAt + _DISPUTE_WINDOW;
             if (block.timestamp <= windowEnd) revert AcknowledgementsPending(purchaseId, pending, windowEnd);
         }
 
@@ -333,7 +335,7 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     function closePurchase(uint256 purchaseId) external {
         (Purchase storage bought, Delivery storage delivery) = _purchaserAction(purchaseId);
         if (delivery.openDisputes != 0) revert DisputesOpen(purchaseId, delivery.openDisputes);
-        uint256 since = delivery.lastEnd > bought.purchasedAt ? delivery.lastEnd : bought.purchasedAt;
+        uint256 since = delivery.lastRecordedAt > bought.purchasedAt ? delivery.lastRecordedAt : bought.purchasedAt;
         uint256 deadline = since + _BILLING_TIMEOUT;
         if (block.timestamp <= deadline) revert BillingDeadlineNotReached(purchaseId, deadline);
 
@@ -408,7 +410,7 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
             transferCount: d.transferCount,
             pendingCount: d.pendingCount,
             openDisputes: d.openDisputes,
-            lastEnd: d.lastEnd,
+            lastRecordedAt: d.lastRecordedAt,
             status: d.status,
             billBlock: d.billBlock
         });
@@ -417,8 +419,8 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     /// @inheritdoc IGridLedger
     function transferOf(uint256 purchaseId, uint256 index) external view returns (TransferView memory record) {
         _existingPurchase(purchaseId);
-        (uint256 amount, uint256 end, TransferState state) = _transferAt(_deliveries[purchaseId], purchaseId, index);
-        record = TransferView(amount, end, state);
+        (uint256 amount, uint256 recordedAt, TransferState state) = _transferAt(_deliveries[purchaseId], purchaseId, index);
+        record = TransferView(amount, recordedAt, state);
     }
 
     /// @inheritdoc IGridLedger
@@ -500,12 +502,12 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     function _transferAt(Delivery storage delivery, uint256 purchaseId, uint256 index)
         private
         view
-        returns (uint256 amount, uint256 end, TransferState state)
+        returns (uint256 amount, uint256 recordedAt, TransferState state)
     {
         if (index >= delivery.transferCount) revert UnknownTransfer(purchaseId, index);
-        if (index == 0) return (delivery.firstAmount, delivery.firstEnd, delivery.firstState);
+        if (index == 0) return (delivery.firstAmount, delivery.firstRecordedAt, delivery.firstState);
         Transfer storage t = _transfers[purchaseId][index];
-        return (t.amount, t.end, t.state);
+        return (t.amount, t.recordedAt, t.state);
     }
 
     function _setTransferState(Delivery storage delivery, uint256 purchaseId, uint256 index, TransferState state)
@@ -515,13 +517,17 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         else _transfers[purchaseId][index].state = state;
     }
 
-    /// A disputed transfer of an open purchase, with its end time.
-    function _disputed(uint256 purchaseId, uint256 index) private view returns (uint256 end, Delivery storage delivery) {
+    /// A disputed transfer of an open purchase, with the time it was recorded.
+    function _disputed(uint256 purchaseId, uint256 index)
+        private
+        view
+        returns (uint256 recordedAt, Delivery storage delivery)
+    {
         _existingPurchase(purchaseId);
         delivery = _deliveries[purchaseId];
         if (delivery.status != PurchaseStatus.Open) revert PurchaseSettled(purchaseId, delivery.status);
         TransferState state;
-        (, end, state) = _transferAt(delivery, purchaseId, index);
+        (, recordedAt, state) = _transferAt(delivery, purchaseId, index);
         if (state != TransferState.Disputed) revert WrongTransferState(purchaseId, index, state);
     }
 

@@ -49,7 +49,7 @@ interface IGridLedger {
         uint256 transferCount;
         uint256 pendingCount;
         uint256 openDisputes;
-        uint256 lastEnd;
+        uint256 lastRecordedAt;
         PurchaseStatus status;
         uint256 billBlock;
     }
@@ -57,7 +57,7 @@ interface IGridLedger {
     /// @notice A transfer as read back by `transferOf`.
     struct TransferView {
         uint256 amount;
-        uint256 end;
+        uint256 recordedAt;
         TransferState state;
     }
 
@@ -278,6 +278,8 @@ interface IGridLedger {
     error InvalidWindow(uint256 start, uint256 end);
     /// @notice The delivery window ends in the future.
     error EndInFuture(uint256 end, uint256 timestamp);
+    /// @notice The delivery window starts before the purchase was made.
+    error WindowBeforePurchase(uint256 purchaseId, uint256 start, uint256 purchasedAt);
     /// @notice A purchase holds at most this many transfers.
     error TooManyTransfers(uint256 purchaseId, uint256 max);
     /// @notice The device name was empty.
@@ -356,7 +358,7 @@ interface IGridLedger {
     /// @param meter The meter that measured it; must be the caller when the caller is a meter.
     /// @param amount Energy delivered, Wh, > 0; the purchase's delivered total stays ≤ its quantity,
     /// and amount ≤ ratedPower × (end − start) / 3600.
-    /// @param start Window start, unix seconds, ≥ the meter's last recorded end.
+    /// @param start Window start, unix seconds, ≥ the purchase's time and ≥ the meter's last recorded end.
     /// @param end Window end, unix seconds, > start and not in the future.
     /// @param device Device name, 1 to 64 bytes.
     /// @return index The transfer's index within the purchase.
@@ -374,7 +376,7 @@ interface IGridLedger {
     /// @param index A pending transfer of it.
     function acknowledgeTransfer(uint256 purchaseId, uint256 index) external;
 
-    /// @notice Disputes a pending transfer within the dispute window after its end.
+    /// @notice Disputes a pending transfer within the dispute window after it was recorded.
     /// @param purchaseId A purchase of the caller.
     /// @param index A pending transfer of it.
     /// @param reason A reason code, never 0 (see docs).
@@ -393,8 +395,8 @@ interface IGridLedger {
 
     /// @notice Records the IPFS CID of a purchase's bill under its purchaser and settles the purchase
     /// (the paper's Algorithm 4), by the producer or one of its meters.
-    /// @param purchaseId An open purchase with at least one transfer, no open dispute, and every
-    /// transfer acknowledged or past its dispute window.
+    /// @param purchaseId An open purchase with at least one transfer, no open dispute, and no pending
+    /// transfer unless the dispute window of its last recorded transfer has passed.
     /// @param cidDigest The sha2-256 digest of the bill's CIDv1.
     /// @param cidCodec The CID's multicodec: 0x55 (raw) or 0x70 (dag-pb).
     function recordBill(uint256 purchaseId, bytes32 cidDigest, uint16 cidCodec) external;
@@ -458,7 +460,7 @@ interface IGridLedger {
     /// @return The operator's account.
     function operator() external view returns (address);
 
-    /// @notice Seconds after a transfer's end during which its purchaser may dispute it.
+    /// @notice Seconds after a transfer is recorded during which its purchaser may dispute it.
     /// @return The window.
     function disputeWindow() external view returns (uint256);
 
@@ -466,7 +468,7 @@ interface IGridLedger {
     /// @return The window.
     function resolutionWindow() external view returns (uint256);
 
-    /// @notice Seconds after a purchase (or its last transfer's end, if later) after which its purchaser may close it unbilled.
+    /// @notice Seconds after a purchase (or its last transfer's recording, if later) after which its purchaser may close it unbilled.
     /// @return The timeout.
     function billingTimeout() external view returns (uint256);
 }

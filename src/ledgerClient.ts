@@ -47,7 +47,8 @@ export interface Purchase {
   transferCount: number;
   pendingCount: number;
   openDisputes: number;
-  lastEnd: bigint;
+  /** When the last transfer was recorded (its dispute window runs from then), unix seconds. */
+  lastRecordedAt: bigint;
   status: PurchaseStatus;
   billBlock: number;
 }
@@ -56,7 +57,8 @@ export interface Transfer {
   purchaseId: bigint;
   index: number;
   amount: bigint;
-  end: bigint;
+  /** When the transfer was recorded: its dispute window runs from then, unix seconds. */
+  recordedAt: bigint;
   state: TransferState;
 }
 
@@ -302,7 +304,7 @@ export class GridLedgerClient {
       transferCount: Number(p.transferCount),
       pendingCount: Number(p.pendingCount),
       openDisputes: Number(p.openDisputes),
-      lastEnd: p.lastEnd,
+      lastRecordedAt: p.lastRecordedAt,
       status: PURCHASE_STATUS[Number(p.status)],
       billBlock: Number(p.billBlock),
     };
@@ -310,7 +312,7 @@ export class GridLedgerClient {
 
   async transferOf(purchaseId: bigint, index: number): Promise<Transfer> {
     const t = await this.#read(() => this.contract.transferOf(purchaseId, index));
-    return { purchaseId, index, amount: t.amount, end: t.end, state: TRANSFER_STATE[Number(t.state)] };
+    return { purchaseId, index, amount: t.amount, recordedAt: t.recordedAt, state: TRANSFER_STATE[Number(t.state)] };
   }
 
   async meterOf(meter: string): Promise<Meter> {

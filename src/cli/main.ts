@@ -281,7 +281,7 @@ program
     for (let i = 0; i < p.transferCount; i++) transfers.push(await client.transferOf(purchaseId, i));
     out({ ...p, transfers }, [
       `purchase ${purchaseId} by ${p.purchaser} from offer ${p.offerId}: ${formatEnergy(p.quantity)} for ${formatEth(p.cost)}, ${formatEnergy(p.delivered)} delivered, ${p.status}`,
-      ...transfers.map((t) => `  transfer ${t.index}: ${formatEnergy(t.amount)}, ended ${new Date(Number(t.end) * 1000).toISOString()}, ${t.state}`),
+      ...transfers.map((t) => `  transfer ${t.index}: ${formatEnergy(t.amount)}, recorded ${new Date(Number(t.recordedAt) * 1000).toISOString()}, ${t.state}`),
     ].join("\n"));
   }));
 

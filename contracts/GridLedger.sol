@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ShortString, ShortStrings} from "@openzeppelin/contracts/utils/ShortStrings.sol";
 import {IGridLedger} from "./IGridLedger.sol";
@@ -33,6 +34,8 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     uint16 public constant CODEC_RAW = 0x55;
     /// @notice Multicodec of a dag-pb CIDv1.
     uint16 public constant CODEC_DAG_PB = 0x70;
+    /// @notice Reading kind: energy delivered for a purchase.
+    uint8 public constant READING_ENERGY = 2;
 
     /// Slot 1 holds everything a storage reading or a purchase writes: the producer to authorise,
     /// the available storage to check and lower, and the rate to price with. Slot 2 is read only by
@@ -112,6 +115,9 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     mapping(uint256 purchaseId => mapping(uint256 index => Transfer)) private _transfers;
     mapping(address meter => Meter) private _meters;
     mapping(address account => uint256 balance) private _balances;
+    /// A batch keeps only its root: everything else is in its BatchAnchored log and its file on IPFS.
+    mapping(uint256 batchId => bytes32 root) private _batchRoots;
+    uint256 private _batchCount;
 
     /// @param initialOperator The grid operator who resolves disputes.
     /// @param disputeWindow_ Seconds after a transfer's end during which it may be disputed.
@@ -216,6 +222,52 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         uint256 end,
         string calldata device
     ) external returns (uint256 index) {
+        return _recordTransfer(purchaseId, meter, amount, start, end, device);
+    }
+
+    /// @inheritdoc IGridLedger
+    function recordTransferFromReadings(
+        uint256 purchaseId,
+        uint256 batchId,
+        Reading[] calldata readings,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags,
+        string calldata device
+    ) external returns (uint256 index) {
+        bytes32 root = _batchRoots[batchId];
+        if (root == bytes32(0)) revert UnknownBatch(batchId);
+        uint256 n = readings.length;
+        if (n == 0) revert ReadingMismatch(0);
+        address meter = readings[0].meter;
+        uint256 ratedPower = _meters[meter].ratedPower;
+        bytes32[] memory leaves = new bytes32[](n);
+        uint256 amount;
+        for (uint256 i = 0; i < n; ++i) {
+            Reading calldata r = readings[i];
+            if (r.meter != meter || r.kind != READING_ENERGY || r.subject != purchaseId || r.value == 0) {
+                revert ReadingMismatch(i);
+            }
+            if (r.start >= r.end) revert InvalidWindow(r.start, r.end);
+            if (i > 0 && (r.seq <= readings[i - 1].seq || r.start < readings[i - 1].end)) revert ReadingsOutOfOrder(i);
+            uint256 maxAmount = (ratedPower * (r.end - r.start)) / 3600;
+            if (r.value > maxAmount) revert DeliveryExceedsRatedPower(meter, r.value, maxAmount);
+            amount += r.value;
+            leaves[i] = _leaf(r);
+        }
+        if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves)) revert InvalidProof(batchId);
+        index = _recordTransfer(purchaseId, meter, amount, readings[0].start, readings[n - 1].end, device);
+        emit ReadingsSettled(purchaseId, batchId, index, n);
+    }
+
+    /// The transfer rules and bookkeeping shared by `recordTransfer` and `recordTransferFromReadings`.
+    function _recordTransfer(
+        uint256 purchaseId,
+        address meter,
+        uint256 amount,
+        uint256 start,
+        uint256 end,
+        string calldata device
+    ) private returns (uint256 index) {
         Purchase storage bought = _existingPurchase(purchaseId);
         Offer storage offer = _offers[bought.offerId];
         address producer = offer.producer;
@@ -344,6 +396,54 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         address producer = offer.producer;
         (uint256 producerAmount, uint256 refund) = _settle(bought, delivery, producer, offer.rate);
         emit PurchaseClosed(purchaseId, producer, msg.sender, producerAmount, refund);
+    }
+
+    // ------------------------------------------------------------------ batches
+
+    /// @inheritdoc IGridLedger
+    function anchorBatch(
+        bytes32 root,
+        bytes32 cidDigest,
+        uint16 cidCodec,
+        uint256 count,
+        MeterRange[] calldata ranges
+    ) external returns (uint256 batchId) {
+        if (root == bytes32(0)) revert ZeroRoot();
+        if (count == 0) revert EmptyBatch();
+        if (cidDigest == bytes32(0)) revert ZeroDigest();
+        if (cidCodec != CODEC_RAW && cidCodec != CODEC_DAG_PB) revert UnsupportedCodec(cidCodec);
+        uint256 covered;
+        for (uint256 i = 0; i < ranges.length; ++i) {
+            MeterRange calldata range = ranges[i];
+            if (range.lastSeq < range.firstSeq) revert InvalidRange(range.meter, range.firstSeq, range.lastSeq);
+            covered += uint256(range.lastSeq) - range.firstSeq + 1;
+        }
+        if (covered != count) revert RangeCountMismatch(count, covered);
+        batchId = ++_batchCount;
+        _batchRoots[batchId] = root;
+        emit BatchAnchored(batchId, msg.sender, root, cidDigest, cidCodec, count, ranges);
+    }
+
+    /// @inheritdoc IGridLedger
+    function verifyReading(uint256 batchId, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
+        bytes32 root = _batchRoots[batchId];
+        if (root == bytes32(0)) revert UnknownBatch(batchId);
+        return MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    /// @inheritdoc IGridLedger
+    function readingLeaf(Reading calldata reading) external pure returns (bytes32) {
+        return _leaf(reading);
+    }
+
+    /// @inheritdoc IGridLedger
+    function batchRoot(uint256 batchId) external view returns (bytes32) {
+        return _batchRoots[batchId];
+    }
+
+    /// @inheritdoc IGridLedger
+    function batchCount() external view returns (uint256) {
+        return _batchCount;
     }
 
     /// @inheritdoc IGridLedger
@@ -540,6 +640,11 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         if (upheld) delivery.withheld += uint32(amount);
         Purchase storage bought = _purchases[purchaseId];
         emit DisputeResolved(purchaseId, _offers[bought.offerId].producer, bought.purchaser, index, upheld, expired);
+    }
+
+    /// OpenZeppelin's standard Merkle tree leaf: the hash of the hash of the ABI-encoded fields.
+    function _leaf(Reading calldata r) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(r.meter, r.kind, r.subject, r.value, r.start, r.end, r.seq))));
     }
 
     /// Credits the producer with rate × (delivered − withheld) and the purchaser with the rest of the escrow.

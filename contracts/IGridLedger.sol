@@ -69,6 +69,28 @@ interface IGridLedger {
         bool active;
     }
 
+    /// @notice A meter's signed reading, as a leaf of a batch's Merkle tree (signatures live in the batch file on IPFS).
+    struct Reading {
+        address meter;
+        /// 1: available storage of an offer; 2: energy delivered for a purchase.
+        uint8 kind;
+        /// The offer id (kind 1) or purchase id (kind 2).
+        uint256 subject;
+        /// Wh.
+        uint256 value;
+        uint64 start;
+        uint64 end;
+        /// The meter's sequence number.
+        uint64 seq;
+    }
+
+    /// @notice The sequence numbers of one meter's readings in a batch.
+    struct MeterRange {
+        address meter;
+        uint64 firstSeq;
+        uint64 lastSeq;
+    }
+
     /// @notice The number of records of each kind (the paper's "number of inserted records").
     struct RecordCounts {
         uint256 offers;
@@ -207,6 +229,31 @@ interface IGridLedger {
         uint256 indexed purchaseId, address indexed producer, address indexed purchaser, uint256 producerAmount, uint256 refund
     );
 
+    /// @notice An aggregator anchored a batch of signed meter readings by its Merkle root.
+    /// @param batchId The new batch's id.
+    /// @param aggregator The account that anchored it.
+    /// @param root The Merkle root of the readings (OpenZeppelin standard leaf encoding of `Reading`).
+    /// @param cidDigest The sha2-256 digest of the batch file's CIDv1 on IPFS.
+    /// @param cidCodec The batch file CID's multicodec.
+    /// @param count The number of readings.
+    /// @param ranges Each meter's sequence range in the batch.
+    event BatchAnchored(
+        uint256 indexed batchId,
+        address indexed aggregator,
+        bytes32 root,
+        bytes32 cidDigest,
+        uint16 cidCodec,
+        uint256 count,
+        MeterRange[] ranges
+    );
+
+    /// @notice A transfer was recorded from readings proven against an anchored batch.
+    /// @param purchaseId The purchase delivered.
+    /// @param batchId The batch the readings are in.
+    /// @param index The transfer's index within the purchase.
+    /// @param readings How many readings it sums.
+    event ReadingsSettled(uint256 indexed purchaseId, uint256 indexed batchId, uint256 index, uint256 readings);
+
     /// @notice A producer authorised a meter to act for it, or changed its rated power.
     /// @param meter The meter's account.
     /// @param producer The producer it acts for.
@@ -322,6 +369,22 @@ interface IGridLedger {
     error UnsupportedCodec(uint16 codec);
     /// @notice The purchase can be closed by its purchaser only after this deadline.
     error BillingDeadlineNotReached(uint256 purchaseId, uint256 deadline);
+    /// @notice A batch must hold at least one reading.
+    error EmptyBatch();
+    /// @notice A batch's Merkle root was zero.
+    error ZeroRoot();
+    /// @notice A meter's sequence range runs backwards.
+    error InvalidRange(address meter, uint256 firstSeq, uint256 lastSeq);
+    /// @notice The meters' sequence ranges do not add up to the batch's reading count.
+    error RangeCountMismatch(uint256 count, uint256 covered);
+    /// @notice No batch has this id.
+    error UnknownBatch(uint256 batchId);
+    /// @notice The readings are not all in the batch: the Merkle proof does not lead to its root.
+    error InvalidProof(uint256 batchId);
+    /// @notice Reading `position` is not an energy reading of this purchase by this meter.
+    error ReadingMismatch(uint256 position);
+    /// @notice Reading `position` does not follow the one before it in sequence and time.
+    error ReadingsOutOfOrder(uint256 position);
     /// @notice The account has no balance to withdraw.
     error NothingToWithdraw(address account);
 
@@ -370,6 +433,62 @@ interface IGridLedger {
         uint256 end,
         string calldata device
     ) external returns (uint256 index);
+
+    /// @notice Records one transfer from a meter's readings in an anchored batch, instead of one transaction per
+    /// reading: the readings' values are summed, their windows (in sequence, without overlap) span the transfer,
+    /// and each obeys the meter's rated power. Same callers and rules as `recordTransfer`.
+    /// @param purchaseId An open purchase.
+    /// @param batchId The anchored batch holding the readings.
+    /// @param readings Energy readings of this purchase by one meter, in sequence order (their tree order).
+    /// @param proof The Merkle multi-proof of the readings.
+    /// @param proofFlags The multi-proof's flags.
+    /// @param device Device name, 1 to 64 bytes.
+    /// @return index The transfer's index within the purchase.
+    function recordTransferFromReadings(
+        uint256 purchaseId,
+        uint256 batchId,
+        Reading[] calldata readings,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags,
+        string calldata device
+    ) external returns (uint256 index);
+
+    /// @notice Anchors a batch of signed meter readings: its Merkle root, its file on IPFS, its reading count and
+    /// each meter's sequence range. Any account may aggregate; signatures are checked off-chain against the batch file.
+    /// @param root The Merkle root (OpenZeppelin standard tree of `Reading` leaves), not zero.
+    /// @param cidDigest The sha2-256 digest of the batch file's CIDv1.
+    /// @param cidCodec The CID's multicodec: 0x55 (raw) or 0x70 (dag-pb).
+    /// @param count The number of readings, > 0.
+    /// @param ranges Each meter's sequence range; together they cover exactly `count` readings.
+    /// @return batchId The new batch's id.
+    function anchorBatch(
+        bytes32 root,
+        bytes32 cidDigest,
+        uint16 cidCodec,
+        uint256 count,
+        MeterRange[] calldata ranges
+    ) external returns (uint256 batchId);
+
+    /// @notice Whether `leaf` is in an anchored batch, by its Merkle proof.
+    /// @param batchId The batch.
+    /// @param leaf The reading's leaf (see `readingLeaf`).
+    /// @param proof The Merkle proof.
+    /// @return True when the proof leads from the leaf to the batch's root.
+    function verifyReading(uint256 batchId, bytes32 leaf, bytes32[] calldata proof) external view returns (bool);
+
+    /// @notice The leaf of a reading in a batch's tree: keccak256(keccak256(abi.encode(fields))).
+    /// @param reading The reading.
+    /// @return The leaf.
+    function readingLeaf(Reading calldata reading) external pure returns (bytes32);
+
+    /// @notice The Merkle root of an anchored batch.
+    /// @param batchId The batch.
+    /// @return The root.
+    function batchRoot(uint256 batchId) external view returns (bytes32);
+
+    /// @notice The number of batches anchored.
+    /// @return The count.
+    function batchCount() external view returns (uint256);
 
     /// @notice Acknowledges a transfer (the purchaser's acknowledgement of Algorithm 3).
     /// @param purchaseId A purchase of the caller.

@@ -41,14 +41,21 @@ export async function seedDemo(
   }
   log(`demo: 3 producers opened offers ${offerIds.join(", ")}; each has a 10 kW meter`);
 
-  const now = BigInt(Math.floor(Date.now() / 1000));
-  const nextWindow = new Map<number, bigint>();
+  const purchases: { purchaseId: bigint; p: number; quantity: bigint; purchasedAt: bigint }[] = [];
   for (const [j, purchaser] of purchasers.entries()) {
     const p = j % producers.length;
     const quantity = BigInt(2_000 + 1_000 * j);
     const { id: purchaseId } = await purchaser.purchase({ offerId: offerIds[p], quantity });
-    // One-hour delivery windows in the past, back to back per meter; 10 kW for an hour is 10 kWh.
-    const start = nextWindow.get(p) ?? now - 12n * 3600n;
+    purchases.push({ purchaseId, p, quantity, purchasedAt: (await reader.purchaseOf(purchaseId)).purchasedAt });
+  }
+  // Deliveries take time: move the local chain's clock three hours on, then record one-hour windows,
+  // back to back per meter, after each purchase (10 kW for an hour is 10 kWh).
+  await provider.send("evm_increaseTime", [3 * 3600]);
+  await provider.send("evm_mine", []);
+  const nextWindow = new Map<number, bigint>();
+  for (const [j, { purchaseId, p, quantity, purchasedAt }] of purchases.entries()) {
+    const previous = nextWindow.get(p) ?? 0n;
+    const start = previous > purchasedAt ? previous : purchasedAt;
     nextWindow.set(p, start + 3600n);
     const meter = meters[p];
     const { id: index } = await meter.recordTransfer({
@@ -59,11 +66,11 @@ export async function seedDemo(
       end: start + 3600n,
       device: `inverter-${p + 1}`,
     });
-    if (j === purchasers.length - 1) {
+    if (j === purchases.length - 1) {
       log(`demo: purchase ${purchaseId} delivered, awaiting the purchaser's acknowledgement`);
       continue;
     }
-    await purchaser.acknowledgeTransfer({ purchaseId, index });
+    await purchasers[j].acknowledgeTransfer({ purchaseId, index });
     const cid = await store.put(billBytes(await buildBill(producers[p], purchaseId)));
     await producers[p].recordBill({ purchaseId, cid });
     log(`demo: purchase ${purchaseId} delivered, acknowledged and billed (${cid})`);

@@ -55,7 +55,11 @@ describe("gridledger command line", () => {
     await json(["record-storage", "--offer", "1", "--available", "75 kWh"], METER);
     const bought = await json(["purchase", "--offer", "1", "--quantity", "5 kWh", "--max-cost", "0.001 ETH"], PURCHASER);
     expect(bought).toMatchObject({ purchaseId: "1", cost: "1000000000000000" });
-    const end = Math.floor(Date.now() / 1000) - 60;
+    // Deliver within the two hours after the purchase: move the chain's clock on.
+    const purchasedAt = (await t.provider.getBlock("latest"))!.timestamp;
+    await t.provider.send("evm_increaseTime", [7200]);
+    await t.provider.send("evm_mine", []);
+    const end = purchasedAt + 3660;
     const transfer = await json(
       ["record-transfer", "--purchase", "1", "--amount", "4.5 kWh", "--start", new Date((end - 3600) * 1000).toISOString(), "--end", String(end), "--device", "inverter-1"],
       METER,

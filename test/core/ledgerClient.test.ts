@@ -23,6 +23,7 @@ describe("GridLedgerClient writes", () => {
     const purchase = await f.reader.purchaseOf(1n);
     expect(purchase).toMatchObject({ purchaser: f.accounts.purchaser.address, quantity: 5_000n, cost: 5_000n * RATE, status: "open" });
 
+    await f.networkHelpers.time.increase(7200);
     const now = BigInt(await f.networkHelpers.time.latest());
     const sent = await f.meter.recordTransfer({ purchaseId: 1n, meter, amount: 3_000n, start: now - 3600n, end: now - 1800n, device: "inv" });
     expect(sent.id).toBe(0);

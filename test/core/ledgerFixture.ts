@@ -37,9 +37,11 @@ export async function deliveredPurchase(f: LedgerFixture, quantity = 5_000n, del
   await f.producer.authorizeMeter({ meter: f.accounts.meter.address, ratedPower: 10_000n });
   const { id: offerId } = await f.producer.openOffer({ capacity: 100_000n, available: 80_000n, rate: RATE, location: "North substation" });
   const { id: purchaseId } = await f.purchaser.purchase({ offerId, quantity });
-  const now = BigInt(await f.networkHelpers.time.latest());
+  const { purchasedAt } = await f.reader.purchaseOf(purchaseId);
+  // Deliver over the next hour: windows start at or after the purchase and end in the past.
+  await f.networkHelpers.time.increase(7200);
   const meterState = await f.reader.meterOf(f.accounts.meter.address);
-  const start = meterState.lastEnd > now - 7200n ? meterState.lastEnd : now - 7200n;
+  const start = meterState.lastEnd > purchasedAt ? meterState.lastEnd : purchasedAt;
   const { id: index } = await f.meter.recordTransfer({
     purchaseId,
     meter: f.accounts.meter.address,

@@ -83,8 +83,10 @@ describe("npm start", () => {
     await producer.authorizeMeter({ meter: await meter.account(), ratedPower: 10_000n });
     const { id: offerId } = await producer.openOffer({ capacity: 100_000n, available: 80_000n, rate: RATE, location: "Stack test" });
     const { id: purchaseId } = await purchaser.purchase({ offerId, quantity: 5_000n });
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    await meter.recordTransfer({ purchaseId, meter: await meter.account(), amount: 4_000n, start: now - 7200n, end: now - 3600n, device: "inverter-1" });
+    const { purchasedAt } = await producer.purchaseOf(purchaseId);
+    await provider.send("evm_increaseTime", [7200]);
+    await provider.send("evm_mine", []);
+    await meter.recordTransfer({ purchaseId, meter: await meter.account(), amount: 4_000n, start: purchasedAt, end: purchasedAt + 3600n, device: "inverter-1" });
     await purchaser.acknowledgeTransfer({ purchaseId, index: 0 });
     const bytes = billBytes(await buildBill(producer, purchaseId));
     const cid = await store.put(bytes);
@@ -93,8 +95,9 @@ describe("npm start", () => {
     const counts = await producer.counts();
     const balance = await producer.balanceOf(await producer.account());
     expect(balance).toBe(4_000n * RATE);
-    const page = await fetch(`http://127.0.0.1:${ports.web}/`).then((r) => r.text());
-    expect(page).toContain(contract);
+    const config = await fetch(`http://127.0.0.1:${ports.web}/config.json`).then((r) => r.json());
+    expect(config).toMatchObject({ chainId: 31337, contract, rpcUrl: "/rpc", ipfsUrl: "/api/v0" });
+    expect((await fetch(`http://127.0.0.1:${ports.web}/`)).status).toBe(200);
     provider.destroy();
     await store.close();
 

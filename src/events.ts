@@ -23,6 +23,8 @@ export const EVENT_KINDS = [
   "MeterRevoked",
   "Withdrawn",
   "OperatorTransferred",
+  "BatchAnchored",
+  "ReadingsSettled",
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -99,6 +101,16 @@ export type LedgerEvent = Base &
     | { kind: "MeterRevoked"; meter: string; producer: string }
     | { kind: "Withdrawn"; account: string; amount: bigint }
     | { kind: "OperatorTransferred"; previousOperator: string; newOperator: string }
+    | {
+        kind: "BatchAnchored";
+        batchId: bigint;
+        aggregator: string;
+        root: string;
+        cid: string;
+        count: bigint;
+        ranges: { meter: string; firstSeq: bigint; lastSeq: bigint }[];
+      }
+    | { kind: "ReadingsSettled"; purchaseId: bigint; batchId: bigint; index: number; readings: bigint }
   );
 
 export type EventOf<K extends EventKind> = Extract<LedgerEvent, { kind: K }>;
@@ -167,6 +179,19 @@ export function parseLedgerLog(log: Log): LedgerEvent | undefined {
       return { ...base, kind, account: a[0], amount: a[1] };
     case "OperatorTransferred":
       return { ...base, kind, previousOperator: a[0], newOperator: a[1] };
+    case "BatchAnchored":
+      return {
+        ...base,
+        kind,
+        batchId: a[0],
+        aggregator: a[1],
+        root: a[2],
+        cid: onChainToCid(a[3], Number(a[4])),
+        count: a[5],
+        ranges: (a[6] as { meter: string; firstSeq: bigint; lastSeq: bigint }[]).map((r) => ({ meter: r.meter, firstSeq: r.firstSeq, lastSeq: r.lastSeq })),
+      };
+    case "ReadingsSettled":
+      return { ...base, kind, purchaseId: a[0], batchId: a[1], index: Number(a[2]), readings: a[3] };
   }
 }
 

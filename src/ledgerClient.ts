@@ -249,6 +249,45 @@ export class GridLedgerClient {
     return this.#result(receipt, "PurchaseClosed", (e) => e.purchaseId);
   }
 
+  /** Anchors a batch of signed readings by its Merkle root; the id is the batch id. */
+  async anchorBatch(
+    input: { root: string; cidDigest: string; cidCodec: number; count: bigint; ranges: readonly { meter: string; firstSeq: bigint; lastSeq: bigint }[] },
+    onStatus?: (s: TxStatus) => void,
+  ): Promise<WriteResult> {
+    const ranges = input.ranges.map((r) => [r.meter, r.firstSeq, r.lastSeq]);
+    const receipt = await this.#send("anchorBatch", [input.root, input.cidDigest, input.cidCodec, input.count, ranges], 0n, onStatus);
+    return this.#result(receipt, "BatchAnchored", (e) => e.batchId);
+  }
+
+  /** Records one transfer from readings proven against an anchored batch (Merkle multi-proof). */
+  async recordTransferFromReadings(
+    input: {
+      purchaseId: bigint;
+      batchId: bigint;
+      readings: readonly { meter: string; kind: number; subject: bigint; value: bigint; start: bigint; end: bigint; seq: bigint }[];
+      proof: readonly string[];
+      proofFlags: readonly boolean[];
+      device: string;
+    },
+    onStatus?: (s: TxStatus) => void,
+  ): Promise<WriteResult<number>> {
+    const readings = input.readings.map((r) => [r.meter, r.kind, r.subject, r.value, r.start, r.end, r.seq]);
+    const args = [input.purchaseId, input.batchId, readings, input.proof, input.proofFlags, input.device];
+    const receipt = await this.#send("recordTransferFromReadings", args, 0n, onStatus);
+    return this.#result(receipt, "EnergyTransferred", (e) => e.index);
+  }
+
+  /** Whether a leaf is in an anchored batch, checked by the contract's view. */
+  async verifyReadingOnChain(batchId: bigint, leaf: string, proof: readonly string[]): Promise<boolean> {
+    return this.#read(() => this.contract.verifyReading(batchId, leaf, [...proof]));
+  }
+
+  /** The BatchAnchored log of a batch. */
+  async batchOf(batchId: bigint): Promise<EventOf<"BatchAnchored"> | undefined> {
+    const [event] = await this.#logs(["BatchAnchored"], [batchId], this.fromBlock, "latest");
+    return event as EventOf<"BatchAnchored"> | undefined;
+  }
+
   /** Withdraws the caller's whole balance; the id is the amount paid, wei. */
   async withdraw(onStatus?: (s: TxStatus) => void): Promise<WriteResult> {
     const receipt = await this.#send("withdraw", [], 0n, onStatus);
@@ -505,7 +544,9 @@ export type WriteMethod =
   | "withdraw"
   | "authorizeMeter"
   | "revokeMeter"
-  | "transferOperator";
+  | "transferOperator"
+  | "anchorBatch"
+  | "recordTransferFromReadings";
 
 function topicList(values: readonly (bigint | string)[] | undefined): string[] | null {
   if (!values) return null;

@@ -3,12 +3,14 @@
  * verification, history, counts and live alerts. `--json` for machines; exit code 0 on success, 1 with a
  * one-line reason on failure, 2 on a usage error.
  */
-import { writeFile } from "node:fs/promises";
+import { open, rename, rm, writeFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { Wallet } from "ethers";
-import { alerts } from "../alerts.js";
+import { anomaliesOf, describeAnomaly } from "../anomaly.js";
+import { exportRecords, type ExportFormat } from "../auditExport.js";
 import { billBytes, buildBill, renderBillHtml } from "../bill.js";
-import { EVENT_KINDS, type EventKind, type LedgerEvent } from "../events.js";
+import type { BillStore } from "../billStore.js";
+import { EVENT_KINDS, eventKey, type EventKind, type LedgerEvent } from "../events.js";
 import { describeError } from "../ledgerErrors.js";
 import type { WriteResult } from "../ledgerClient.js";
 import {
@@ -23,8 +25,11 @@ import {
   validate,
 } from "../schemas.js";
 import { formatEnergy, formatEth, formatRate, parseTime } from "../units.js";
+import { describeNotice, notificationSteps, parseDuration, parseStorageLevel, ThresholdTracker, type ThresholdRules } from "../thresholds.js";
 import { verifyBill } from "../verifyBill.js";
+import { defaultStatePath, fileStateStore, runWebhookWatcher, toJson, webhookBody } from "../webhookWatcher.js";
 import { CliContext, DEFAULTS, type GlobalOptions } from "./context.js";
+import { registerReadingCommands } from "./readingCommands.js";
 
 const program = new Command("gridledger")
   .description("GridLedger: record and read smart-grid events on Ethereum (storage, purchase, transfer, bill)")
@@ -315,7 +320,10 @@ program
   .option("--until <time>", "ISO 8601 or unix seconds")
   .option("--limit <n>", "records per page", "20")
   .option("--before <block:logIndex>", "continue from a previous page's cursor")
-  .action(action(async (o: { kind?: EventKind[]; producer?: string; purchaser?: string; offer?: string; purchase?: string; since?: string; until?: string; limit: string; before?: string }) => {
+  .option("--anomalies", "mark storage readings and transfers unusual for their meter: outside μ ± kσ of its history")
+  .option("--anomaly-k <k>", "k of μ ± kσ", "1.5")
+  .option("--anomaly-min-history <n>", "readings of a meter needed before any is marked", "8")
+  .action(action(async (o: { kind?: EventKind[]; producer?: string; purchaser?: string; offer?: string; purchase?: string; since?: string; until?: string; limit: string; before?: string; anomalies?: boolean; anomalyK: string; anomalyMinHistory: string }) => {
     const limit = Number(o.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit: must be a whole number 1..1000 (got "${o.limit}")`);
     let before;
@@ -324,8 +332,13 @@ program
       if (!m) throw new UsageError(`--before: must be block:logIndex as printed by a previous page (got "${o.before}")`);
       before = { blockNumber: Number(m[1]), logIndex: Number(m[2]) };
     }
+    const k = Number(o.anomalyK);
+    if (!/^\d+(\.\d+)?$/.test(o.anomalyK) || !(k > 0)) throw new UsageError(`--anomaly-k: must be a number above 0 (got "${o.anomalyK}")`);
+    const minHistory = Number(o.anomalyMinHistory);
+    if (!/^\d+$/.test(o.anomalyMinHistory) || minHistory < 2 || minHistory > 1000) throw new UsageError(`--anomaly-min-history: must be a whole number 2..1000 (got "${o.anomalyMinHistory}")`);
     const addr = (v: string | undefined) => (v ? validate(meterInput.pick({ meter: true }), { meter: v }).meter : undefined);
-    const page = await (await ctx().reader()).history(
+    const client = await ctx().reader();
+    const page = await client.history(
       {
         kinds: o.kind,
         producer: addr(o.producer),
@@ -337,25 +350,202 @@ program
       },
       { size: limit, before },
     );
-    out(page, [...page.events.map(describeEvent), page.next ? `more: --before ${page.next.blockNumber}:${page.next.logIndex}` : "(end)"].join("\n"));
+    if (!o.anomalies) {
+      out(page, [...page.events.map(describeEvent), page.next ? `more: --before ${page.next.blockNumber}:${page.next.logIndex}` : "(end)"].join("\n"));
+      return;
+    }
+    const flags = await anomaliesOf(client, page.events, { k, minHistory });
+    const flagOf = (e: LedgerEvent) => flags.get(eventKey(e));
+    out(
+      { ...page, events: page.events.map((e) => (flagOf(e) ? { ...e, anomaly: flagOf(e) } : e)) },
+      [
+        ...page.events.map((e) => (flagOf(e) ? `${describeEvent(e)}  ⚠ ${describeAnomaly(flagOf(e)!)}` : describeEvent(e))),
+        page.next ? `more: --before ${page.next.blockNumber}:${page.next.logIndex}` : "(end)",
+      ].join("\n"),
+    );
   }));
 
 program
   .command("watch")
-  .description("live alerts for an account (as producer, meter, purchaser or operator), with a catch-up")
+  .description("live alerts for an account (as producer, meter, purchaser or operator), with a catch-up; threshold notices; a webhook")
   .option("--address <address>", "whose alerts (default: the signing account)")
-  .option("--from-block <n>", "catch up from this block first")
-  .action(action(async (o: { address?: string; fromBlock?: string }) => {
+  .option("--from-block <n>", "catch up from this block first (with --webhook: only when there is no saved state)")
+  .option("--webhook <url>", "POST each alert and notice as JSON to this URL, retried until delivered; resumes from --state after a restart")
+  .option("--state <file>", "with --webhook: where the last delivered position is kept (default ~/.gridledger/webhook-<address>.json)")
+  .option("--storage-below <level>", 'tell the producer when a storage reading crosses this level: "20%" of capacity or an energy, e.g. "10 kWh"')
+  .option("--delivery-within <duration>", 'tell the purchaser when a purchase is still short this long after it was bought, e.g. "2h"')
+  .option("--retry-attempts <n>", "with --webhook: tries before an alert is reported as stalled (it keeps being retried)", "8")
+  .option("--retry-min-delay <ms>", "with --webhook: first retry delay; it doubles each try", "500")
+  .option("--retry-max-delay <ms>", "with --webhook: largest retry delay, and the pace of retries once stalled", "60000")
+  .option("--poll <ms>", "how often to look for new blocks", "1000")
+  .action(action(async (o: {
+    address?: string;
+    fromBlock?: string;
+    webhook?: string;
+    state?: string;
+    storageBelow?: string;
+    deliveryWithin?: string;
+    retryAttempts: string;
+    retryMinDelay: string;
+    retryMaxDelay: string;
+    poll: string;
+  }) => {
+    const fromBlock = o.fromBlock === undefined ? undefined : wholeNumber("--from-block", o.fromBlock);
+    const pollMs = wholeNumber("--poll", o.poll, 10, 600_000);
+    const rules: ThresholdRules = {};
+    try {
+      if (o.storageBelow !== undefined) rules.storageBelow = parseStorageLevel(o.storageBelow);
+    } catch (error) {
+      throw new UsageError(`--storage-below: ${(error as Error).message.replace(/^storage level: /, "")}`);
+    }
+    try {
+      if (o.deliveryWithin !== undefined) rules.deliveryWithin = parseDuration(o.deliveryWithin);
+    } catch (error) {
+      throw new UsageError(`--delivery-within: ${(error as Error).message.replace(/^duration: /, "")}`);
+    }
+    const thresholds = rules.storageBelow !== undefined || rules.deliveryWithin !== undefined ? rules : undefined;
+    if (o.state !== undefined && o.webhook === undefined) throw new UsageError("--state: only with --webhook");
+    let url: string | undefined;
+    if (o.webhook !== undefined) {
+      try {
+        url = new URL(o.webhook).toString();
+      } catch {
+        throw new UsageError(`--webhook: not a URL (got "${o.webhook}")`);
+      }
+      if (!/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`--webhook: must be an http:// or https:// URL (got "${o.webhook}")`);
+    }
+    const retry = {
+      attempts: wholeNumber("--retry-attempts", o.retryAttempts, 1, 1000),
+      minDelayMs: wholeNumber("--retry-min-delay", o.retryMinDelay, 1, 3_600_000),
+      maxDelayMs: wholeNumber("--retry-max-delay", o.retryMaxDelay, 1, 3_600_000),
+    };
+    if (retry.maxDelayMs < retry.minDelayMs) throw new UsageError("--retry-max-delay: must be at least --retry-min-delay");
+
     const address = o.address ? validate(meterInput.pick({ meter: true }), { meter: o.address }).meter : await (await ctx().signer()).getAddress();
     const client = await ctx().reader();
     const controller = new AbortController();
     process.once("SIGINT", () => controller.abort());
     process.once("SIGTERM", () => controller.abort());
-    const after = o.fromBlock !== undefined ? { block: Number(o.fromBlock), logIndex: -1 } : undefined;
+    const after = fromBlock !== undefined ? { block: fromBlock, logIndex: -1 } : undefined;
+
+    if (url !== undefined) {
+      const state = fileStateStore(o.state ?? defaultStatePath(address));
+      if (!json()) console.error(`posting alerts for ${address} to ${url} (state ${state.description}); Ctrl-C to stop`);
+      await runWebhookWatcher({
+        client,
+        address,
+        url,
+        state,
+        from: after,
+        thresholds,
+        retry,
+        pollMs,
+        signal: controller.signal,
+        onDelivered: (d) => {
+          if (json()) console.log(toJson({ delivered: d.key, type: d.type, attempts: d.attempts, cursor: d.cursor }));
+          else console.log(`delivered ${d.type} ${d.key}${d.attempts > 1 ? ` (after ${d.attempts} tries)` : ""}`);
+        },
+        onFailure: (f) =>
+          console.error(`gridledger: webhook: ${f.key} not delivered (try ${f.attempt}: ${f.reason}); ${f.stalled ? "stalled, " : ""}retrying in ${Math.round(f.retryInMs / 100) / 10} s`),
+        onInfo: (message) => console.error(`gridledger: webhook: ${message}`),
+      });
+      return;
+    }
+
     if (!json()) console.error(`watching alerts for ${address}; Ctrl-C to stop`);
-    for await (const alert of alerts(client, address, { after, signal: controller.signal, pollMs: 1_000 })) {
-      if (json()) console.log(JSON.stringify({ ...alert.event, roles: alert.roles }, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
-      else console.log(`[${alert.roles.join(",")}] ${describeEvent(alert.event)}`);
+    const tracker = thresholds ? new ThresholdTracker(address, thresholds) : undefined;
+    const context = { chainId: client.chainId, contract: client.address, address };
+    for await (const step of notificationSteps(client, address, { after, tracker, signal: controller.signal, pollMs })) {
+      for (const item of step.items) {
+        if (item.type === "alert") {
+          const alert = item.alert;
+          if (json()) console.log(JSON.stringify({ ...alert.event, roles: alert.roles }, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
+          else console.log(`[${alert.roles.join(",")}] ${describeEvent(alert.event)}`);
+        } else if (json()) {
+          console.log(webhookBody(item, context));
+        } else {
+          console.log(`[${item.notice.type}] ${describeNotice(item.notice)}`);
+        }
+      }
+    }
+  }));
+
+program
+  .command("export")
+  .description("audit export: every record in a block range, one row each, as CSV or JSON; recorded bills re-checked (progress on stderr)")
+  .option("--from-block <n>", "first block (default: the contract's deployment block)")
+  .option("--to-block <n>", "last block (default: the latest)")
+  .addOption(new Option("--format <format>", "csv (RFC 4180) or json (an array)").choices(["csv", "json"]).default("csv"))
+  .option("--out <file>", "write to this file (default: standard output); written whole or not at all")
+  .option("--page-blocks <n>", "blocks per log query (default: 10000)")
+  .option("--no-verify-bills", "do not fetch and check recorded bills")
+  .option("--quiet", "no progress on stderr")
+  .action(action(async (o: { fromBlock?: string; toBlock?: string; format: ExportFormat; out?: string; pageBlocks?: string; verifyBills: boolean; quiet?: boolean }) => {
+    const client = await ctx().reader();
+    const fromBlock = o.fromBlock === undefined ? client.fromBlock : wholeNumber("--from-block", o.fromBlock);
+    const pageBlocks = o.pageBlocks === undefined ? undefined : wholeNumber("--page-blocks", o.pageBlocks, 1, 1_000_000);
+    const latest = await client.provider.getBlockNumber();
+    const toBlock = o.toBlock === undefined ? latest : wholeNumber("--to-block", o.toBlock);
+    if (toBlock < fromBlock) throw new UsageError(`--to-block: must be at least --from-block ${fromBlock} (got ${toBlock})`);
+    if (toBlock > latest) throw new Error(`--to-block: block ${toBlock} is beyond the chain's latest block ${latest}`);
+
+    // The bill store opens on the first bill; when it cannot, each bill is reported "unavailable: <why>".
+    let opening: Promise<BillStore> | undefined;
+    const store = () => (opening ??= ctx().store());
+    const lazyStore: BillStore = {
+      kind: program.opts<GlobalOptions>().ipfsDir ? "embedded" : "kubo",
+      put: async (bytes) => (await store()).put(bytes),
+      get: async (cid, opts) => (await store()).get(cid, opts),
+      pin: async (cid) => (await store()).pin(cid),
+      close: async () => {},
+    };
+
+    const partial = o.out ? `${o.out}.partial` : undefined;
+    const file = partial ? await open(partial, "w", 0o644) : undefined;
+    const sink = file
+      ? (chunk: string) => file.write(chunk).then(() => undefined)
+      : (chunk: string) => new Promise<void>((resolve, reject) => process.stdout.write(chunk, (error) => (error ? reject(error) : resolve())));
+    let buffer = "";
+    const write = async (chunk: string) => {
+      buffer += chunk;
+      if (buffer.length >= 64 * 1024) {
+        const text = buffer;
+        buffer = "";
+        await sink(text);
+      }
+    };
+    let lastProgress = 0;
+    try {
+      const summary = await exportRecords(client, o.verifyBills ? lazyStore : undefined, {
+        fromBlock,
+        toBlock,
+        format: o.format,
+        pageBlocks,
+        verifyBills: o.verifyBills,
+        write,
+        onProgress: (p) => {
+          if (o.quiet || (Date.now() - lastProgress < 500 && p.pageToBlock < p.toBlock)) return;
+          lastProgress = Date.now();
+          console.error(`export: blocks ${p.fromBlock}..${p.pageToBlock} of ${p.fromBlock}..${p.toBlock} (${Math.floor((100 * p.blocksDone) / p.blocksTotal)}%), ${p.records} records`);
+        },
+      });
+      if (buffer) await sink(buffer);
+      if (file) {
+        await file.sync();
+        await file.close();
+        await rename(partial!, o.out!);
+      }
+      const { ok, failed, unavailable } = summary.bills;
+      const line = `exported ${summary.records} records from blocks ${fromBlock}..${toBlock}${o.out ? ` to ${o.out}` : ""}; bills: ${ok} ok, ${failed} failed, ${unavailable} unavailable`;
+      if (o.out && json()) console.log(toJson(summary));
+      else if (o.out) console.log(line);
+      else if (!o.quiet) console.error(line);
+    } catch (error) {
+      if (file) {
+        await file.close().catch(() => {});
+        await rm(partial!, { force: true });
+      }
+      throw error;
     }
   }));
 
@@ -404,10 +594,25 @@ export function describeEvent(e: LedgerEvent): string {
       return `${at} Withdrawn ${formatEth(e.amount)} by ${e.account}`;
     case "OperatorTransferred":
       return `${at} OperatorTransferred ${e.previousOperator} → ${e.newOperator}`;
+    case "BatchAnchored":
+      return `${at} BatchAnchored batch ${e.batchId}: ${e.count} readings by ${e.aggregator} (${e.cid})`;
+    case "ReadingsSettled":
+      return `${at} ReadingsSettled purchase ${e.purchaseId} #${e.index} from ${e.readings} readings of batch ${e.batchId}`;
   }
 }
 
 class UsageError extends Error {}
+
+/** A whole number option in [min, max], or a usage error naming the flag. */
+function wholeNumber(flag: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag}: must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `${min}..${max}`} (got "${value}")`);
+  }
+  return n;
+}
+
+registerReadingCommands(program, ctx, out);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,10 +13,10 @@ import {
   DIGEST,
   DIGEST_2,
   DISPUTE_WINDOW,
+  DEVICE,
   PurchaseStatus,
   QUANTITY,
   RATE,
-  blockTime,
   counts,
   disputed,
   ethers,
@@ -24,6 +24,7 @@ import {
   expected,
   networkHelpers,
   purchased,
+  sendAt,
   time,
   transferred,
 } from "./fixtures.js";
@@ -90,10 +91,11 @@ describe("GridLedger: bills and closing", function () {
         .withArgs(1n, producer.address, purchaser.address, DIGEST_2, CODEC_DAG_PB, DELIVERED * RATE, (QUANTITY - DELIVERED) * RATE);
     });
 
-    it("waits for unacknowledged transfers until one second after lastEnd + disputeWindow, then counts them delivered", async function () {
+    it("waits for unacknowledged transfers until one second after lastRecordedAt + disputeWindow, then counts them delivered", async function () {
       const f = await loadFixture(transferred);
-      const { ledger, producer, purchaser, end1 } = f;
-      const windowEnd = end1 + DISPUTE_WINDOW;
+      const { ledger, producer, purchaser, recordedAt1 } = f;
+      expect((await ledger.purchaseOf(1n)).lastRecordedAt).to.equal(recordedAt1);
+      const windowEnd = recordedAt1 + DISPUTE_WINDOW;
       await time.setNextBlockTimestamp(windowEnd);
       await expectRejected(f, () => ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW), "AcknowledgementsPending", [
         1n,
@@ -107,24 +109,25 @@ describe("GridLedger: bills and closing", function () {
       expect((await counts(ledger)).acknowledgements).to.equal(0n);
     });
 
-    it("measures the wait from the purchase's last end, even when only an earlier transfer is pending", async function () {
+    it("measures the wait from the purchase's last recorded transfer, even when only an earlier transfer is pending", async function () {
       const f = await loadFixture(transferred);
-      const { ledger, producer, purchaser, end0, end1 } = f;
+      const { ledger, producer, purchaser, recordedAt0, recordedAt1 } = f;
       await ledger.connect(purchaser).acknowledgeTransfer(1n, 1n);
-      await time.setNextBlockTimestamp(end0 + DISPUTE_WINDOW + 1n);
+      // Transfer 0's own window is over, but the last recording's is not.
+      await time.setNextBlockTimestamp(recordedAt0 + DISPUTE_WINDOW + 1n);
       await expectRejected(f, () => ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW), "AcknowledgementsPending", [
         1n,
         1n,
-        end1 + DISPUTE_WINDOW,
+        recordedAt1 + DISPUTE_WINDOW,
       ]);
-      await time.setNextBlockTimestamp(end1 + DISPUTE_WINDOW + 1n);
+      await time.setNextBlockTimestamp(recordedAt1 + DISPUTE_WINDOW + 1n);
       await expect(ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW)).to.emit(ledger, "BillRecorded");
     });
 
     it("bills right away once every transfer is acknowledged, before any window has passed", async function () {
       const f = await loadFixture(transferred);
       await acknowledgeBoth(f);
-      expect(BigInt(await time.latest())).to.be.lessThan(f.end0 + DISPUTE_WINDOW);
+      expect(BigInt(await time.latest())).to.be.lessThan(f.recordedAt0 + DISPUTE_WINDOW);
       await expect(f.ledger.connect(f.producer).recordBill(1n, DIGEST, CODEC_RAW)).to.emit(f.ledger, "BillRecorded");
     });
 
@@ -147,7 +150,7 @@ describe("GridLedger: bills and closing", function () {
       const f = await loadFixture(disputed);
       const { ledger, producer, operator, purchaser } = f;
       const bill = () => ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW);
-      await time.increaseTo(f.end1 + DISPUTE_WINDOW + 1n);
+      await time.increaseTo(f.recordedAt1 + DISPUTE_WINDOW + 1n);
       await expectRejected(f, bill, "DisputesOpen", [1n, 2n]);
       await ledger.connect(operator).resolveDispute(1n, 0n, true);
       await expectRejected(f, bill, "DisputesOpen", [1n, 1n]);
@@ -167,7 +170,7 @@ describe("GridLedger: bills and closing", function () {
       ]);
 
       const g = await loadFixture(transferred);
-      await time.increaseTo(g.end1 + BILLING_TIMEOUT + 1n);
+      await time.increaseTo(g.recordedAt1 + BILLING_TIMEOUT + 1n);
       await g.ledger.connect(g.purchaser).closePurchase(1n);
       await expectRejected(g, () => g.ledger.connect(g.producer).recordBill(1n, DIGEST, CODEC_RAW), "PurchaseSettled", [
         1n,
@@ -228,10 +231,10 @@ describe("GridLedger: bills and closing", function () {
       expect(await counts(ledger)).to.deep.equal(expected({ offers: 2n, purchases: 1n }));
     });
 
-    it("closes a purchase with transfers one second after lastEnd + billingTimeout; pending transfers count as delivered", async function () {
+    it("closes a purchase with transfers one second after lastRecordedAt + billingTimeout; pending transfers count as delivered", async function () {
       const f = await loadFixture(transferred);
-      const { ledger, producer, purchaser, end1 } = f;
-      const deadline = end1 + BILLING_TIMEOUT;
+      const { ledger, producer, purchaser, recordedAt1 } = f;
+      const deadline = recordedAt1 + BILLING_TIMEOUT;
       await time.setNextBlockTimestamp(deadline);
       await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "BillingDeadlineNotReached", [1n, deadline]);
       await time.setNextBlockTimestamp(deadline + 1n);
@@ -243,32 +246,30 @@ describe("GridLedger: bills and closing", function () {
       expect(await counts(ledger)).to.deep.equal(expected({ offers: 2n, purchases: 1n, transfers: 2n }));
     });
 
-    it("counts from purchasedAt when every transfer window ended before the purchase", async function () {
+    it("counts from the last recording, not from the window's end: a late record keeps the purchase open billingTimeout longer", async function () {
       const f = await loadFixture(purchased);
-      const { ledger, producer, meter3, purchaser2 } = f;
-      const tx = await ledger.connect(purchaser2).purchase(1n, 10n, { value: 10n * RATE });
-      const at = await blockTime(tx);
-      // meter3 (1 kW) has never measured; its 90 s window ends 10 s before purchase 2.
-      await ledger.connect(producer).recordTransfer(2n, meter3.address, 1n, at - 100n, at - 10n, "m3");
-      expect((await ledger.purchaseOf(2n)).lastEnd).to.equal(at - 10n);
-      await time.setNextBlockTimestamp(at + BILLING_TIMEOUT);
-      await expectRejected(f, () => ledger.connect(purchaser2).closePurchase(2n), "BillingDeadlineNotReached", [
-        2n,
-        at + BILLING_TIMEOUT,
-      ]);
-      await time.setNextBlockTimestamp(at + BILLING_TIMEOUT + 1n);
-      await expect(ledger.connect(purchaser2).closePurchase(2n))
+      const { ledger, producer, purchaser, meter, purchasedAt } = f;
+      const start = purchasedAt + 60n;
+      const end = start + 600n;
+      // Recorded a day after the deadline its window's end (or the purchase) would have set.
+      const recordedAt = end + BILLING_TIMEOUT + 86_400n;
+      await sendAt(recordedAt, () => ledger.connect(producer).recordTransfer(1n, meter.address, AMOUNT_0, start, end, DEVICE));
+      const deadline = recordedAt + BILLING_TIMEOUT;
+      await time.setNextBlockTimestamp(deadline);
+      await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "BillingDeadlineNotReached", [1n, deadline]);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(ledger.connect(purchaser).closePurchase(1n))
         .to.emit(ledger, "PurchaseClosed")
-        .withArgs(2n, producer.address, purchaser2.address, RATE, 9n * RATE);
+        .withArgs(1n, producer.address, purchaser.address, AMOUNT_0 * RATE, (QUANTITY - AMOUNT_0) * RATE);
     });
 
     it("refunds upheld (and expired) disputes and pays rejected ones", async function () {
       const f = await loadFixture(disputed);
-      const { ledger, operator, producer, purchaser, end1 } = f;
+      const { ledger, operator, producer, purchaser, recordedAt0, recordedAt1 } = f;
       await ledger.connect(operator).resolveDispute(1n, 1n, false);
-      await time.increaseTo(end1 + DISPUTE_WINDOW + (await ledger.resolutionWindow()) + 1n);
+      await time.increaseTo(recordedAt0 + DISPUTE_WINDOW + (await ledger.resolutionWindow()) + 1n);
       await ledger.connect(producer).expireDispute(1n, 0n);
-      const deadline = end1 + BILLING_TIMEOUT;
+      const deadline = recordedAt1 + BILLING_TIMEOUT;
       expect(BigInt(await time.latest())).to.be.lessThan(deadline);
       await time.setNextBlockTimestamp(deadline + 1n);
       await expect(ledger.connect(purchaser).closePurchase(1n))
@@ -278,8 +279,8 @@ describe("GridLedger: bills and closing", function () {
 
     it("rejects a purchase with open disputes, even past its deadline", async function () {
       const f = await loadFixture(disputed);
-      const { ledger, operator, purchaser, end1 } = f;
-      await time.increaseTo(end1 + BILLING_TIMEOUT + 1n);
+      const { ledger, operator, purchaser, recordedAt1 } = f;
+      await time.increaseTo(recordedAt1 + BILLING_TIMEOUT + 1n);
       await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "DisputesOpen", [1n, 2n]);
       await ledger.connect(f.stranger).expireDispute(1n, 0n);
       await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "DisputesOpen", [1n, 1n]);
@@ -299,7 +300,7 @@ describe("GridLedger: bills and closing", function () {
       await expectRejected(f, () => f.ledger.connect(f.purchaser).closePurchase(2n), "UnknownPurchase", [2n]);
       await acknowledgeBoth(f);
       await f.ledger.connect(f.producer).recordBill(1n, DIGEST, CODEC_RAW);
-      await time.increaseTo(f.end1 + BILLING_TIMEOUT + 1n);
+      await time.increaseTo(f.recordedAt1 + BILLING_TIMEOUT + 1n);
       await expectRejected(f, () => f.ledger.connect(f.purchaser).closePurchase(1n), "PurchaseSettled", [
         1n,
         PurchaseStatus.Billed,

@@ -203,11 +203,19 @@ describe("GridLedger: full cycles", function () {
     const t = (await blockTime(bought)) + 10n;
     await time.increase(600);
     await book.send(meter, ledger.connect(meter).recordTransfer(1n, meter.address, 120n, t, t + 100n, "m"));
-    await book.send(producer, ledger.connect(producer).recordTransfer(1n, meter.address, 80n, t + 100n, t + 200n, "m"));
+    const recorded = await book.send(
+      producer,
+      ledger.connect(producer).recordTransfer(1n, meter.address, 80n, t + 100n, t + 200n, "m"),
+    );
     await book.send(purchaser, ledger.connect(purchaser).disputeTransfer(1n, 1n, 9));
     await book.send(purchaser, ledger.connect(purchaser).acknowledgeTransfer(1n, 0n));
 
-    const deadline = t + 200n + DISPUTE_WINDOW + RESOLUTION_WINDOW;
+    // The operator's time runs out disputeWindow + resolutionWindow after the disputed transfer was recorded.
+    const deadline = (await blockTime(recorded)) + DISPUTE_WINDOW + RESOLUTION_WINDOW;
+    await time.setNextBlockTimestamp(deadline);
+    await expect(ledger.connect(stranger).expireDispute(1n, 1n))
+      .to.be.revertedWithCustomError(ledger, "ResolutionWindowOpen")
+      .withArgs(1n, 1n, deadline);
     await time.setNextBlockTimestamp(deadline + 1n);
     await expect(book.send(stranger, ledger.connect(stranger).expireDispute(1n, 1n)))
       .to.emit(ledger, "DisputeResolved")
@@ -256,7 +264,7 @@ describe("GridLedger: full cycles", function () {
     await book.expectNet(producer, 0n);
   });
 
-  it("a delivered purchase left unbilled is closed one second after lastEnd + billingTimeout and settled like a bill", async function () {
+  it("a delivered purchase left unbilled is closed one second after lastRecordedAt + billingTimeout and settled like a bill", async function () {
     const f = await loadFixture(openOffers);
     const { ledger, producer, purchaser, meter } = f;
     const book = await Ledgerbook.open(f);
@@ -264,9 +272,11 @@ describe("GridLedger: full cycles", function () {
     const bought = await book.send(purchaser, ledger.connect(purchaser).purchase(1n, QUANTITY, { value: cost }));
     const t = (await blockTime(bought)) + 10n;
     await time.increase(600);
-    await book.send(meter, ledger.connect(meter).recordTransfer(1n, meter.address, 400n, t, t + 100n, "m"));
+    const recorded = await book.send(meter, ledger.connect(meter).recordTransfer(1n, meter.address, 400n, t, t + 100n, "m"));
     await book.send(purchaser, ledger.connect(purchaser).acknowledgeTransfer(1n, 0n));
-    const deadline = t + 100n + BILLING_TIMEOUT;
+    const recordedAt = await blockTime(recorded);
+    expect((await ledger.purchaseOf(1n)).lastRecordedAt).to.equal(recordedAt);
+    const deadline = recordedAt + BILLING_TIMEOUT;
     await time.setNextBlockTimestamp(deadline);
     await expect(ledger.connect(purchaser).closePurchase(1n))
       .to.be.revertedWithCustomError(ledger, "BillingDeadlineNotReached")
@@ -298,7 +308,7 @@ describe("GridLedger: full cycles", function () {
     const t = (await blockTime(b1)) + 5n;
     await time.increase(600);
     await book.send(meter2, ledger.connect(meter2).recordTransfer(2n, meter2.address, 40n, t, t + 10n, "m2"));
-    await book.send(meter, ledger.connect(meter).recordTransfer(1n, meter.address, 70n, t, t + 10n, "m1"));
+    const recorded = await book.send(meter, ledger.connect(meter).recordTransfer(1n, meter.address, 70n, t, t + 10n, "m1"));
     await book.send(purchaser2, ledger.connect(purchaser2).acknowledgeTransfer(2n, 0n));
     await expect(book.send(producer2, ledger.connect(producer2).recordBill(2n, DIGEST, CODEC_RAW)))
       .to.emit(ledger, "BillRecorded")
@@ -307,8 +317,13 @@ describe("GridLedger: full cycles", function () {
     await book.send(producer2, ledger.connect(producer2).withdraw());
     await book.expectHeld(cost1, [[producer2, 0n]]);
 
-    // Purchase 1's transfer is never acknowledged: billable once its window has passed.
-    await time.setNextBlockTimestamp(t + 10n + DISPUTE_WINDOW + 1n);
+    // Purchase 1's transfer is never acknowledged: billable once the dispute window from its recording has passed.
+    const windowEnd = (await blockTime(recorded)) + DISPUTE_WINDOW;
+    await time.setNextBlockTimestamp(windowEnd);
+    await expect(ledger.connect(meter).recordBill(1n, DIGEST_2, CODEC_RAW))
+      .to.be.revertedWithCustomError(ledger, "AcknowledgementsPending")
+      .withArgs(1n, 1n, windowEnd);
+    await time.setNextBlockTimestamp(windowEnd + 1n);
     await book.send(meter, ledger.connect(meter).recordBill(1n, DIGEST_2, CODEC_RAW));
     await book.expectHeld(cost1, [[producer, 70n * RATE], [purchaser, 30n * RATE]]);
     await book.send(producer, ledger.connect(producer).withdraw());

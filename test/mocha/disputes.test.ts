@@ -75,7 +75,7 @@ describe("GridLedger: acknowledgements and disputes", function () {
       expect(await states(f)).to.deep.equal([TransferState.Pending, TransferState.Acknowledged]);
       expect(plain(await ledger.transferOf(1n, 1n))).to.deep.equal({
         amount: AMOUNT_1,
-        end: f.end1,
+        recordedAt: f.recordedAt1,
         state: TransferState.Acknowledged,
       });
       await ledger.connect(purchaser).acknowledgeTransfer(1n, 0n);
@@ -123,9 +123,9 @@ describe("GridLedger: acknowledgements and disputes", function () {
 
     it("rejects a billed purchase and a closed one with PurchaseSettled", async function () {
       const f = await loadFixture(transferred);
-      const { ledger, purchaser, producer, end1 } = f;
+      const { ledger, purchaser, producer, recordedAt1 } = f;
       await ledger.connect(purchaser).acknowledgeTransfer(1n, 0n);
-      await time.increaseTo(end1 + DISPUTE_WINDOW + 1n);
+      await time.increaseTo(recordedAt1 + DISPUTE_WINDOW + 1n);
       await ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW);
       await expectRejected(f, () => ledger.connect(purchaser).acknowledgeTransfer(1n, 1n), "PurchaseSettled", [
         1n,
@@ -133,7 +133,7 @@ describe("GridLedger: acknowledgements and disputes", function () {
       ]);
 
       const g = await loadFixture(transferred);
-      await time.increaseTo(g.end1 + BILLING_TIMEOUT + 1n);
+      await time.increaseTo(g.recordedAt1 + BILLING_TIMEOUT + 1n);
       await g.ledger.connect(g.purchaser).closePurchase(1n);
       await expectRejected(g, () => g.ledger.connect(g.purchaser).acknowledgeTransfer(1n, 0n), "PurchaseSettled", [
         1n,
@@ -170,33 +170,34 @@ describe("GridLedger: acknowledgements and disputes", function () {
       expect((await disputeFields(f)).openDisputes).to.equal(1n);
     });
 
-    it("disputes index 0 at exactly end + disputeWindow, and refuses one second later", async function () {
+    it("disputes index 0 at exactly recordedAt + disputeWindow, and refuses one second later", async function () {
       const f = await loadFixture(transferred);
-      const { ledger, purchaser, end0 } = f;
-      await time.setNextBlockTimestamp(end0 + DISPUTE_WINDOW);
+      const { ledger, purchaser, recordedAt0 } = f;
+      await time.setNextBlockTimestamp(recordedAt0 + DISPUTE_WINDOW);
       await expect(ledger.connect(purchaser).disputeTransfer(1n, 0n, 2)).to.emit(ledger, "TransferDisputed");
-      expect(await time.latest()).to.equal(Number(end0 + DISPUTE_WINDOW));
+      expect(await time.latest()).to.equal(Number(recordedAt0 + DISPUTE_WINDOW));
 
       const g = await loadFixture(transferred);
-      await time.setNextBlockTimestamp(g.end0 + DISPUTE_WINDOW + 1n);
+      await time.setNextBlockTimestamp(g.recordedAt0 + DISPUTE_WINDOW + 1n);
       await expectRejected(g, () => g.ledger.connect(g.purchaser).disputeTransfer(1n, 0n, 2), "DisputeWindowClosed", [
         1n,
         0n,
-        g.end0 + DISPUTE_WINDOW,
+        g.recordedAt0 + DISPUTE_WINDOW,
       ]);
     });
 
-    it("disputes index 1 at exactly end + disputeWindow, and refuses one second later", async function () {
+    it("disputes index 1 at exactly recordedAt + disputeWindow, and refuses one second later", async function () {
       const f = await loadFixture(transferred);
-      await time.setNextBlockTimestamp(f.end1 + DISPUTE_WINDOW);
+      await time.setNextBlockTimestamp(f.recordedAt1 + DISPUTE_WINDOW);
       await expect(f.ledger.connect(f.purchaser).disputeTransfer(1n, 1n, 2)).to.emit(f.ledger, "TransferDisputed");
+      expect(await time.latest()).to.equal(Number(f.recordedAt1 + DISPUTE_WINDOW));
 
       const g = await loadFixture(transferred);
-      await time.setNextBlockTimestamp(g.end1 + DISPUTE_WINDOW + 1n);
+      await time.setNextBlockTimestamp(g.recordedAt1 + DISPUTE_WINDOW + 1n);
       await expectRejected(g, () => g.ledger.connect(g.purchaser).disputeTransfer(1n, 1n, 2), "DisputeWindowClosed", [
         1n,
         1n,
-        g.end1 + DISPUTE_WINDOW,
+        g.recordedAt1 + DISPUTE_WINDOW,
       ]);
     });
 
@@ -288,9 +289,9 @@ describe("GridLedger: acknowledgements and disputes", function () {
       expect((await disputeFields(f)).openDisputes).to.equal(0n);
     });
 
-    it("resolves at exactly end + disputeWindow + resolutionWindow, and refuses one second later (index 0)", async function () {
+    it("resolves at exactly recordedAt + disputeWindow + resolutionWindow, and refuses one second later (index 0)", async function () {
       const f = await loadFixture(disputed);
-      const deadline = f.end0 + DISPUTE_WINDOW + RESOLUTION_WINDOW;
+      const deadline = f.recordedAt0 + DISPUTE_WINDOW + RESOLUTION_WINDOW;
       await time.setNextBlockTimestamp(deadline);
       await expect(f.ledger.connect(f.operator).resolveDispute(1n, 0n, false)).to.emit(f.ledger, "DisputeResolved");
 
@@ -303,9 +304,9 @@ describe("GridLedger: acknowledgements and disputes", function () {
       ]);
     });
 
-    it("resolves at exactly end + disputeWindow + resolutionWindow, and refuses one second later (index 1)", async function () {
+    it("resolves at exactly recordedAt + disputeWindow + resolutionWindow, and refuses one second later (index 1)", async function () {
       const f = await loadFixture(disputed);
-      const deadline = f.end1 + DISPUTE_WINDOW + RESOLUTION_WINDOW;
+      const deadline = f.recordedAt1 + DISPUTE_WINDOW + RESOLUTION_WINDOW;
       await time.setNextBlockTimestamp(deadline);
       await expect(f.ledger.connect(f.operator).resolveDispute(1n, 1n, true)).to.emit(f.ledger, "DisputeResolved");
 
@@ -381,8 +382,8 @@ describe("GridLedger: acknowledgements and disputes", function () {
   describe("expireDispute", function () {
     it("refuses at exactly the resolution deadline, then anyone expires it one second later as upheld", async function () {
       const f = await loadFixture(disputed);
-      const { ledger, stranger, producer, purchaser, end0 } = f;
-      const deadline = end0 + DISPUTE_WINDOW + RESOLUTION_WINDOW;
+      const { ledger, stranger, producer, purchaser, recordedAt0 } = f;
+      const deadline = recordedAt0 + DISPUTE_WINDOW + RESOLUTION_WINDOW;
       await time.setNextBlockTimestamp(deadline);
       await expectRejected(f, () => ledger.connect(stranger).expireDispute(1n, 0n), "ResolutionWindowOpen", [
         1n,
@@ -405,8 +406,8 @@ describe("GridLedger: acknowledgements and disputes", function () {
 
     it("expires index 1 (mapping) from its own deadline, by the purchaser", async function () {
       const f = await loadFixture(disputed);
-      const { ledger, purchaser, producer, end1 } = f;
-      const deadline = end1 + DISPUTE_WINDOW + RESOLUTION_WINDOW;
+      const { ledger, purchaser, producer, recordedAt1 } = f;
+      const deadline = recordedAt1 + DISPUTE_WINDOW + RESOLUTION_WINDOW;
       await time.setNextBlockTimestamp(deadline);
       await expectRejected(f, () => ledger.connect(purchaser).expireDispute(1n, 1n), "ResolutionWindowOpen", [
         1n,
@@ -427,13 +428,13 @@ describe("GridLedger: acknowledgements and disputes", function () {
       await expectRejected(f, () => f.ledger.connect(f.producer).expireDispute(1n, 0n), "ResolutionWindowOpen", [
         1n,
         0n,
-        f.end0 + DISPUTE_WINDOW + RESOLUTION_WINDOW,
+        f.recordedAt0 + DISPUTE_WINDOW + RESOLUTION_WINDOW,
       ]);
     });
 
     it("leaves an expired dispute closed to the operator", async function () {
       const f = await loadFixture(disputed);
-      await time.increaseTo(f.end1 + DISPUTE_WINDOW + RESOLUTION_WINDOW + 1n);
+      await time.increaseTo(f.recordedAt1 + DISPUTE_WINDOW + RESOLUTION_WINDOW + 1n);
       await f.ledger.connect(f.stranger).expireDispute(1n, 0n);
       await expectRejected(f, () => f.ledger.connect(f.operator).resolveDispute(1n, 0n, false), "WrongTransferState", [
         1n,
@@ -443,7 +444,7 @@ describe("GridLedger: acknowledgements and disputes", function () {
       await expectRejected(f, () => f.ledger.connect(f.operator).resolveDispute(1n, 1n, false), "ResolutionWindowClosed", [
         1n,
         1n,
-        f.end1 + DISPUTE_WINDOW + RESOLUTION_WINDOW,
+        f.recordedAt1 + DISPUTE_WINDOW + RESOLUTION_WINDOW,
       ]);
       await expectRejected(f, () => f.ledger.connect(f.stranger).expireDispute(1n, 0n), "WrongTransferState", [
         1n,
@@ -454,7 +455,7 @@ describe("GridLedger: acknowledgements and disputes", function () {
 
     it("rejects a transfer that is not disputed, and a dispute the operator resolved", async function () {
       const f = await loadFixture(transferred);
-      await time.increaseTo(f.end1 + DISPUTE_WINDOW + RESOLUTION_WINDOW + 1n);
+      await time.increaseTo(f.recordedAt1 + DISPUTE_WINDOW + RESOLUTION_WINDOW + 1n);
       await expectRejected(f, () => f.ledger.connect(f.stranger).expireDispute(1n, 0n), "WrongTransferState", [
         1n,
         0n,
@@ -463,7 +464,7 @@ describe("GridLedger: acknowledgements and disputes", function () {
 
       const g = await loadFixture(disputed);
       await g.ledger.connect(g.operator).resolveDispute(1n, 1n, false);
-      await time.increaseTo(g.end1 + DISPUTE_WINDOW + RESOLUTION_WINDOW + 1n);
+      await time.increaseTo(g.recordedAt1 + DISPUTE_WINDOW + RESOLUTION_WINDOW + 1n);
       await expectRejected(g, () => g.ledger.connect(g.stranger).expireDispute(1n, 1n), "WrongTransferState", [
         1n,
         1n,

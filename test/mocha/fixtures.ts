@@ -128,12 +128,21 @@ export interface Transferred extends Purchased {
   end0: bigint;
   start1: bigint;
   end1: bigint;
+  /** Block timestamp of the transaction that recorded transfer 0: its dispute window runs from here. */
+  recordedAt0: bigint;
+  /** Block timestamp of the transaction that recorded transfer 1 (RECORD_GAP after transfer 0): purchase 1's lastRecordedAt. */
+  recordedAt1: bigint;
 }
+
+/** Seconds between the recordings of the two transfers of `transferred`: their windows' deadlines differ by this much. */
+export const RECORD_GAP = 900n;
 
 /**
  * `purchased` plus two transfers of purchase 1, both measured on `meter`:
  * index 0 (inline slot) recorded by the meter, index 1 (mapping) recorded by the producer naming the meter.
- * Windows: [purchasedAt + 600, purchasedAt + 1200] and [purchasedAt + 1200, purchasedAt + 1800].
+ * Windows: [purchasedAt + 600, purchasedAt + 1200] and [purchasedAt + 1200, purchasedAt + 1800], both after the
+ * purchase and long over when recorded: transfer 0 is recorded at recordedAt0 (a minute after the hour that
+ * follows the purchase), transfer 1 at recordedAt1 = recordedAt0 + RECORD_GAP.
  */
 export async function transferred(): Promise<Transferred> {
   const f = await purchased();
@@ -142,9 +151,13 @@ export async function transferred(): Promise<Transferred> {
   const end0 = start0 + 600n;
   const start1 = end0;
   const end1 = start1 + 600n;
-  await ledger.connect(meter).recordTransfer(1n, meter.address, AMOUNT_0, start0, end0, DEVICE);
-  await ledger.connect(producer).recordTransfer(1n, meter.address, AMOUNT_1, start1, end1, DEVICE_1);
-  return { ...f, start0, end0, start1, end1 };
+  const recordedAt0 = BigInt(await time.latest()) + 60n;
+  const recordedAt1 = recordedAt0 + RECORD_GAP;
+  await sendAt(recordedAt0, () => ledger.connect(meter).recordTransfer(1n, meter.address, AMOUNT_0, start0, end0, DEVICE));
+  await sendAt(recordedAt1, () =>
+    ledger.connect(producer).recordTransfer(1n, meter.address, AMOUNT_1, start1, end1, DEVICE_1),
+  );
+  return { ...f, start0, end0, start1, end1, recordedAt0, recordedAt1 };
 }
 
 /** `transferred` plus both transfers disputed by the purchaser (reasons 3 and 7). */
@@ -164,6 +177,20 @@ export async function blockTime(tx: ContractTransactionResponse): Promise<bigint
   const block = await ethers.provider.getBlock(receipt.blockNumber);
   if (block === null) throw new Error("block not found");
   return BigInt(block.timestamp);
+}
+
+/**
+ * Sends a transaction in a block mined at exactly `timestamp` and returns it, so that times the contract takes
+ * from `block.timestamp` (a transfer's `recordedAt`, a purchase's `purchasedAt`) are known to the second.
+ */
+export async function sendAt(
+  timestamp: bigint,
+  send: () => Promise<ContractTransactionResponse>,
+): Promise<ContractTransactionResponse> {
+  await time.setNextBlockTimestamp(timestamp);
+  const tx = await send();
+  expect(await blockTime(tx)).to.equal(timestamp);
+  return tx;
 }
 
 /** The fee a transaction cost its sender, wei. */

@@ -45,7 +45,7 @@ describe("GridLedger: purchases", function () {
       transferCount: 0n,
       pendingCount: 0n,
       openDisputes: 0n,
-      lastEnd: 0n,
+      lastRecordedAt: 0n,
       status: PurchaseStatus.Open,
       billBlock: 0n,
     });

@@ -164,6 +164,11 @@ describe("GridLedger: meters, operator and withdrawals", function () {
     it("lets another producer take over a revoked meter, which keeps its last end and leaves its old producer", async function () {
       const f = await loadFixture(transferred);
       const { ledger, producer, producer2, meter, purchaser2, end1 } = f;
+      // Purchase 2 (of producer2's offer) is made before the meter's last window, measured for purchase 1.
+      const purchasedAt2 = await blockTime(await ledger.connect(purchaser2).purchase(2n, 1n, { value: RATE_2 }));
+      const lastEnd = purchasedAt2 + 60n;
+      await time.increaseTo(lastEnd);
+      await ledger.connect(meter).recordTransfer(1n, meter.address, 1n, end1, lastEnd, DEVICE);
       await ledger.connect(producer).revokeMeter(meter.address);
       await expect(ledger.connect(producer2).authorizeMeter(meter.address, RATED_POWER_2))
         .to.emit(ledger, "MeterAuthorized")
@@ -171,7 +176,7 @@ describe("GridLedger: meters, operator and withdrawals", function () {
       expect(plain(await ledger.meterOf(meter.address))).to.deep.equal({
         producer: producer2.address,
         ratedPower: RATED_POWER_2,
-        lastEnd: end1,
+        lastEnd,
         active: true,
       });
       // Its first producer cannot take it back while producer2 holds it.
@@ -185,25 +190,23 @@ describe("GridLedger: meters, operator and withdrawals", function () {
       await expectRejected(f, () => ledger.connect(meter).recordStorage(1n, 1n), "NotProducerOrMeter", [1n, meter.address]);
       await expectRejected(
         f,
-        () => ledger.connect(meter).recordTransfer(1n, meter.address, 1n, end1, end1 + 1n, DEVICE),
+        () => ledger.connect(meter).recordTransfer(1n, meter.address, 1n, lastEnd, lastEnd + 1n, DEVICE),
         "NotProducerOrMeter",
         [1n, meter.address],
       );
-      // ...but does for producer2, with its windows still after end1.
+      // ...but does for producer2, with its windows still after the last one it measured for producer.
       await expect(ledger.connect(meter).recordStorage(2n, 1n))
         .to.emit(ledger, "StorageRecorded")
         .withArgs(2n, producer2.address, meter.address, 1n);
-      await ledger.connect(purchaser2).purchase(2n, 1n, { value: RATE_2 });
       await expectRejected(
         f,
-        () => ledger.connect(meter).recordTransfer(2n, meter.address, 1n, end1 - 1n, end1 + 1n, DEVICE),
+        () => ledger.connect(meter).recordTransfer(2n, meter.address, 1n, lastEnd - 1n, lastEnd + 1n, DEVICE),
         "WindowOverlaps",
-        [meter.address, end1 - 1n, end1],
+        [meter.address, lastEnd - 1n, lastEnd],
       );
-      await expect(ledger.connect(meter).recordTransfer(2n, meter.address, 1n, end1, end1 + 1n, DEVICE)).to.emit(
-        ledger,
-        "EnergyTransferred",
-      );
+      await expect(ledger.connect(meter).recordTransfer(2n, meter.address, 1n, lastEnd, lastEnd + 1n, DEVICE))
+        .to.emit(ledger, "EnergyTransferred")
+        .withArgs(2n, producer2.address, purchaser2.address, 0n, meter.address, 1n, lastEnd, lastEnd + 1n, RATE_2, DEVICE);
     });
   });
 

@@ -15,6 +15,7 @@ import {
   RATE,
   RATED_POWER,
   TransferState,
+  blockTime,
   counts,
   ethers,
   expectRejected,
@@ -22,6 +23,7 @@ import {
   networkHelpers,
   plain,
   purchased,
+  sendAt,
   time,
   transferred,
 } from "./fixtures.js";
@@ -40,18 +42,28 @@ describe("GridLedger: transfers", function () {
       expect(
         await ledger.connect(meter).recordTransfer.staticCall(1n, meter.address, AMOUNT_0, start, end, DEVICE),
       ).to.equal(0n);
+      // Recorded well after its window ended: the transfer keeps the recording time, the meter the window's end.
+      const recordedAt = BigInt(await time.latest()) + 30n;
+      await time.setNextBlockTimestamp(recordedAt);
       await expect(ledger.connect(meter).recordTransfer(1n, meter.address, AMOUNT_0, start, end, DEVICE))
         .to.emit(ledger, "EnergyTransferred")
         .withArgs(1n, producer.address, purchaser.address, 0n, meter.address, AMOUNT_0, start, end, AMOUNT_0 * RATE, DEVICE);
+      expect(BigInt(await time.latest())).to.equal(recordedAt);
       expect(plain(await ledger.transferOf(1n, 0n))).to.deep.equal({
         amount: AMOUNT_0,
-        end,
+        recordedAt,
         state: TransferState.Pending,
       });
       const p = await ledger.purchaseOf(1n);
-      expect([p.delivered, p.withheld, p.transferCount, p.pendingCount, p.openDisputes, p.lastEnd, p.status]).to.deep.equal(
-        [AMOUNT_0, 0n, 1n, 1n, 0n, end, PurchaseStatus.Open],
-      );
+      expect([
+        p.delivered,
+        p.withheld,
+        p.transferCount,
+        p.pendingCount,
+        p.openDisputes,
+        p.lastRecordedAt,
+        p.status,
+      ]).to.deep.equal([AMOUNT_0, 0n, 1n, 1n, 0n, recordedAt, PurchaseStatus.Open]);
       expect(plain(await ledger.meterOf(meter.address))).to.deep.equal({
         producer: producer.address,
         ratedPower: RATED_POWER,
@@ -67,33 +79,66 @@ describe("GridLedger: transfers", function () {
       const start0 = purchasedAt + 600n;
       const end0 = start0 + 600n;
       const end1 = end0 + 300n;
-      await ledger.connect(meter).recordTransfer(1n, meter.address, AMOUNT_0, start0, end0, DEVICE);
+      const recordedAt0 = BigInt(await time.latest()) + 30n;
+      const recordedAt1 = recordedAt0 + 45n;
+      await sendAt(recordedAt0, () =>
+        ledger.connect(meter).recordTransfer(1n, meter.address, AMOUNT_0, start0, end0, DEVICE),
+      );
       expect(
         await ledger.connect(producer).recordTransfer.staticCall(1n, meter.address, AMOUNT_1, end0, end1, DEVICE_1),
       ).to.equal(1n);
+      await time.setNextBlockTimestamp(recordedAt1);
       await expect(ledger.connect(producer).recordTransfer(1n, meter.address, AMOUNT_1, end0, end1, DEVICE_1))
         .to.emit(ledger, "EnergyTransferred")
         .withArgs(1n, producer.address, purchaser.address, 1n, meter.address, AMOUNT_1, end0, end1, AMOUNT_1 * RATE, DEVICE_1);
-      expect(plain(await ledger.transferOf(1n, 0n))).to.deep.equal({ amount: AMOUNT_0, end: end0, state: TransferState.Pending });
-      expect(plain(await ledger.transferOf(1n, 1n))).to.deep.equal({ amount: AMOUNT_1, end: end1, state: TransferState.Pending });
+      expect(plain(await ledger.transferOf(1n, 0n))).to.deep.equal({
+        amount: AMOUNT_0,
+        recordedAt: recordedAt0,
+        state: TransferState.Pending,
+      });
+      expect(plain(await ledger.transferOf(1n, 1n))).to.deep.equal({
+        amount: AMOUNT_1,
+        recordedAt: recordedAt1,
+        state: TransferState.Pending,
+      });
       const p = await ledger.purchaseOf(1n);
-      expect([p.delivered, p.transferCount, p.pendingCount, p.lastEnd]).to.deep.equal([AMOUNT_0 + AMOUNT_1, 2n, 2n, end1]);
+      expect([p.delivered, p.transferCount, p.pendingCount, p.lastRecordedAt]).to.deep.equal([
+        AMOUNT_0 + AMOUNT_1,
+        2n,
+        2n,
+        recordedAt1,
+      ]);
       expect((await ledger.meterOf(meter.address)).lastEnd).to.equal(end1);
       expect(await counts(ledger)).to.deep.equal(expected({ offers: 2n, purchases: 1n, transfers: 2n }));
     });
 
     it("keeps three transfers apart (index 2 in the mapping too) and delivers exactly the quantity bought", async function () {
-      const { ledger, producer, purchaser, meter, end1 } = await loadFixture(transferred);
+      const { ledger, producer, purchaser, meter, end1, recordedAt0, recordedAt1 } = await loadFixture(transferred);
       const rest = QUANTITY - AMOUNT_0 - AMOUNT_1;
       const end2 = end1 + 100n;
+      const recordedAt2 = recordedAt1 + 100n;
+      await time.setNextBlockTimestamp(recordedAt2);
       await expect(ledger.connect(meter).recordTransfer(1n, meter.address, rest, end1, end2, "last"))
         .to.emit(ledger, "EnergyTransferred")
         .withArgs(1n, producer.address, purchaser.address, 2n, meter.address, rest, end1, end2, rest * RATE, "last");
-      expect((await ledger.transferOf(1n, 0n)).amount).to.equal(AMOUNT_0);
-      expect((await ledger.transferOf(1n, 1n)).amount).to.equal(AMOUNT_1);
-      expect(plain(await ledger.transferOf(1n, 2n))).to.deep.equal({ amount: rest, end: end2, state: TransferState.Pending });
+      expect(plain(await ledger.transferOf(1n, 0n))).to.deep.equal({
+        amount: AMOUNT_0,
+        recordedAt: recordedAt0,
+        state: TransferState.Pending,
+      });
+      expect(plain(await ledger.transferOf(1n, 1n))).to.deep.equal({
+        amount: AMOUNT_1,
+        recordedAt: recordedAt1,
+        state: TransferState.Pending,
+      });
+      expect(plain(await ledger.transferOf(1n, 2n))).to.deep.equal({
+        amount: rest,
+        recordedAt: recordedAt2,
+        state: TransferState.Pending,
+      });
       expect((await ledger.purchaseOf(1n)).delivered).to.equal(QUANTITY);
       expect((await ledger.purchaseOf(1n)).transferCount).to.equal(3n);
+      expect((await ledger.purchaseOf(1n)).lastRecordedAt).to.equal(recordedAt2);
       expect(await counts(ledger)).to.deep.equal(expected({ offers: 2n, purchases: 1n, transfers: 3n }));
     });
 
@@ -127,29 +172,54 @@ describe("GridLedger: transfers", function () {
     });
 
     it("bounds a meter's windows across purchases: its last end carries over to the next purchase", async function () {
-      const f = await loadFixture(transferred);
-      const { ledger, meter, purchaser2, end1 } = f;
-      await ledger.connect(purchaser2).purchase(1n, 10n, { value: 10n * RATE });
+      const f = await loadFixture(purchased);
+      const { ledger, meter, purchaser2 } = f;
+      // Purchase 2 is made first; then the meter measures a window for purchase 1 that lies after it.
+      const purchasedAt2 = await blockTime(await ledger.connect(purchaser2).purchase(1n, 10n, { value: 10n * RATE }));
+      const lastEnd = purchasedAt2 + 600n;
+      const recordedAt1 = lastEnd + 60n;
+      await sendAt(recordedAt1, () =>
+        ledger.connect(meter).recordTransfer(1n, meter.address, AMOUNT_0, purchasedAt2, lastEnd, DEVICE),
+      );
+      // Purchase 2 is as old as that window's start, so only the meter's last end stops an overlap.
       await expectRejected(
         f,
-        () => ledger.connect(meter).recordTransfer(2n, meter.address, 1n, end1 - 1n, end1 + 10n, DEVICE),
+        () => ledger.connect(meter).recordTransfer(2n, meter.address, 1n, lastEnd - 1n, lastEnd + 10n, DEVICE),
         "WindowOverlaps",
-        [meter.address, end1 - 1n, end1],
+        [meter.address, lastEnd - 1n, lastEnd],
       );
-      await expect(ledger.connect(meter).recordTransfer(2n, meter.address, 1n, end1, end1 + 10n, DEVICE)).to.emit(
+      const recordedAt2 = recordedAt1 + 60n;
+      await time.setNextBlockTimestamp(recordedAt2);
+      await expect(ledger.connect(meter).recordTransfer(2n, meter.address, 1n, lastEnd, lastEnd + 10n, DEVICE)).to.emit(
         ledger,
         "EnergyTransferred",
       );
-      expect((await ledger.purchaseOf(2n)).lastEnd).to.equal(end1 + 10n);
-      expect((await ledger.purchaseOf(1n)).lastEnd).to.equal(end1);
+      expect((await ledger.meterOf(meter.address)).lastEnd).to.equal(lastEnd + 10n);
+      expect((await ledger.purchaseOf(2n)).lastRecordedAt).to.equal(recordedAt2);
+      expect((await ledger.purchaseOf(1n)).lastRecordedAt).to.equal(recordedAt1);
     });
 
-    it("keeps the purchase's last end when a later-recorded transfer ends before it", async function () {
-      const { ledger, producer, meter3, start0, end1 } = await loadFixture(transferred);
-      const earlyEnd = start0 + 36n; // before end0 and end1
-      await ledger.connect(producer).recordTransfer(1n, meter3.address, 1n, start0, earlyEnd, "m3");
-      expect((await ledger.purchaseOf(1n)).lastEnd).to.equal(end1);
-      expect((await ledger.transferOf(1n, 2n)).end).to.equal(earlyEnd);
+    it("moves lastRecordedAt to the latest recording even when that transfer's window ends before the others'", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, producer, meter3, start0, end0, recordedAt1 } = f;
+      const earlyEnd = start0 + 36n; // before end0 and end1: meter3 has never measured
+      expect(earlyEnd).to.be.lessThan(end0);
+      const recordedAt2 = recordedAt1 + 120n;
+      await sendAt(recordedAt2, () => ledger.connect(producer).recordTransfer(1n, meter3.address, 1n, start0, earlyEnd, "m3"));
+      expect((await ledger.purchaseOf(1n)).lastRecordedAt).to.equal(recordedAt2);
+      expect(plain(await ledger.transferOf(1n, 2n))).to.deep.equal({
+        amount: 1n,
+        recordedAt: recordedAt2,
+        state: TransferState.Pending,
+      });
+      expect((await ledger.meterOf(meter3.address)).lastEnd).to.equal(earlyEnd);
+      // The bill waits for the latest recording's dispute window, not for the latest window end's.
+      await time.setNextBlockTimestamp(recordedAt2 + DISPUTE_WINDOW);
+      await expectRejected(f, () => ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW), "AcknowledgementsPending", [
+        1n,
+        3n,
+        recordedAt2 + DISPUTE_WINDOW,
+      ]);
     });
 
     it("still records transfers after the offer is closed", async function () {
@@ -312,13 +382,13 @@ describe("GridLedger: transfers", function () {
         "PurchaseSettled",
         [1n, PurchaseStatus.Billed],
       );
-      const tx = await ledger.connect(purchaser2).purchase(1n, 10n, { value: 10n * RATE });
-      const at = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
+      const at = await blockTime(await ledger.connect(purchaser2).purchase(1n, 10n, { value: 10n * RATE }));
       await time.increaseTo(at + BILLING_TIMEOUT + 1n);
       await ledger.connect(purchaser2).closePurchase(2n);
+      // A window that would be accepted for an open purchase 2: after its purchase and the meter's last end.
       await expectRejected(
         f,
-        () => ledger.connect(meter).recordTransfer(2n, meter.address, 1n, end1, end1 + 1n, DEVICE),
+        () => ledger.connect(meter).recordTransfer(2n, meter.address, 1n, at, at + 1n, DEVICE),
         "PurchaseSettled",
         [2n, PurchaseStatus.Closed],
       );
@@ -341,10 +411,11 @@ describe("GridLedger: transfers", function () {
       expect(await ledger.connect(meter).recordTransfer.staticCall(1n, meter.address, 1n, end1, end1 + 1n, DEVICE)).to.equal(
         MAX_TRANSFERS - 1n,
       );
-      await ledger.connect(meter).recordTransfer(1n, meter.address, 1n, end1, end1 + 1n, DEVICE);
+      const recordedAt = BigInt(await time.latest()) + 10n;
+      await sendAt(recordedAt, () => ledger.connect(meter).recordTransfer(1n, meter.address, 1n, end1, end1 + 1n, DEVICE));
       expect(plain(await ledger.transferOf(1n, MAX_TRANSFERS - 1n))).to.deep.equal({
         amount: 1n,
-        end: end1 + 1n,
+        recordedAt,
         state: TransferState.Pending,
       });
       expect((await ledger.purchaseOf(1n)).transferCount).to.equal(MAX_TRANSFERS);
@@ -354,6 +425,108 @@ describe("GridLedger: transfers", function () {
         "TooManyTransfers",
         [1n, MAX_TRANSFERS],
       );
+    });
+  });
+
+  describe("windows before the purchase", function () {
+    it("rejects a window starting one second before the purchase with WindowBeforePurchase, and accepts one starting at it", async function () {
+      const f = await loadFixture(purchased);
+      const { ledger, producer, purchaser, meter, purchasedAt } = f;
+      expect((await ledger.purchaseOf(1n)).purchasedAt).to.equal(purchasedAt);
+      const end = purchasedAt + 60n;
+      // Whether the meter records itself or the producer names it.
+      for (const recorder of [meter, producer]) {
+        await expectRejected(
+          f,
+          () => ledger.connect(recorder).recordTransfer(1n, meter.address, 1n, purchasedAt - 1n, end, DEVICE),
+          "WindowBeforePurchase",
+          [1n, purchasedAt - 1n, purchasedAt],
+        );
+      }
+      await expect(ledger.connect(meter).recordTransfer(1n, meter.address, 1n, purchasedAt, end, DEVICE))
+        .to.emit(ledger, "EnergyTransferred")
+        .withArgs(1n, producer.address, purchaser.address, 0n, meter.address, 1n, purchasedAt, end, RATE, DEVICE);
+    });
+
+    it("checks the purchase's time after the window's shape and end, before the device name, the meter's last end and its rated power", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, meter, purchaser2, end1 } = f;
+      // Purchase 2 is made after the meter's last end (end1), so a window from end1 − 1 starts before both.
+      const purchasedAt2 = await blockTime(await ledger.connect(purchaser2).purchase(1n, 10n, { value: 10n * RATE }));
+      const start = end1 - 1n;
+      const record = (amount: bigint, from: bigint, to: bigint, device: string) => () =>
+        ledger.connect(meter).recordTransfer(2n, meter.address, amount, from, to, device);
+      await expectRejected(f, record(1n, start, start, DEVICE), "InvalidWindow", [start, start]);
+      const now = BigInt(await time.latest()) + 10n;
+      await time.setNextBlockTimestamp(now);
+      await expectRejected(f, record(1n, start, now + 1n, DEVICE), "EndInFuture", [now + 1n, now]);
+      const before = [2n, start, purchasedAt2];
+      await expectRejected(f, record(1n, start, purchasedAt2, ""), "WindowBeforePurchase", before);
+      await expectRejected(f, record(1n, start, purchasedAt2, "d".repeat(65)), "WindowBeforePurchase", before);
+      await expectRejected(f, record(1n, start, purchasedAt2, DEVICE), "WindowBeforePurchase", before);
+      await expectRejected(f, record(11n, start, start + 1n, DEVICE), "WindowBeforePurchase", before);
+    });
+
+    it("stops a freshly authorised meter from claiming a window that starts at 0 to dodge its rated power", async function () {
+      const f = await loadFixture(purchased);
+      const { ledger, producer, purchaser, purchasedAt } = f;
+      const fresh = f.stranger;
+      await ledger.connect(producer).authorizeMeter(fresh.address, 1_000n); // 1 kW, never measured
+      expect(plain(await ledger.meterOf(fresh.address))).to.deep.equal({
+        producer: producer.address,
+        ratedPower: 1_000n,
+        lastEnd: 0n,
+        active: true,
+      });
+      const end = purchasedAt + 60n;
+      // From 0 its rated power would allow far more than the whole purchase; from the purchase, 60 s allow 16 Wh.
+      expect((1_000n * end) / 3600n).to.be.greaterThan(QUANTITY);
+      for (const recorder of [fresh, producer]) {
+        await expectRejected(
+          f,
+          () => ledger.connect(recorder).recordTransfer(1n, fresh.address, QUANTITY, 0n, end, "fresh"),
+          "WindowBeforePurchase",
+          [1n, 0n, purchasedAt],
+        );
+      }
+      await expectRejected(
+        f,
+        () => ledger.connect(fresh).recordTransfer(1n, fresh.address, QUANTITY, purchasedAt, end, "fresh"),
+        "DeliveryExceedsRatedPower",
+        [fresh.address, QUANTITY, 16n],
+      );
+      await expect(ledger.connect(fresh).recordTransfer(1n, fresh.address, 16n, purchasedAt, end, "fresh"))
+        .to.emit(ledger, "EnergyTransferred")
+        .withArgs(1n, producer.address, purchaser.address, 0n, fresh.address, 16n, purchasedAt, end, 16n * RATE, "fresh");
+    });
+
+    it("gives a transfer recorded long after its window the full dispute window from its recording: backdating cannot skip it", async function () {
+      const f = await loadFixture(purchased);
+      const { ledger, producer, purchaser, meter, purchasedAt } = f;
+      const start = purchasedAt + 60n;
+      const end = start + 600n;
+      // The producer records the window only when its end is ten dispute windows old.
+      const recordedAt = end + 10n * DISPUTE_WINDOW;
+      await sendAt(recordedAt, () => ledger.connect(producer).recordTransfer(1n, meter.address, AMOUNT_0, start, end, DEVICE));
+      expect(plain(await ledger.transferOf(1n, 0n))).to.deep.equal({
+        amount: AMOUNT_0,
+        recordedAt,
+        state: TransferState.Pending,
+      });
+      expect((await ledger.purchaseOf(1n)).lastRecordedAt).to.equal(recordedAt);
+      const deadline = recordedAt + DISPUTE_WINDOW;
+      const bill = () => ledger.connect(producer).recordBill(1n, DIGEST, CODEC_RAW);
+      // It cannot bill at once, nor at the window's last second...
+      await expectRejected(f, bill, "AcknowledgementsPending", [1n, 1n, deadline]);
+      await time.setNextBlockTimestamp(deadline);
+      await expectRejected(f, bill, "AcknowledgementsPending", [1n, 1n, deadline]);
+      // ...in which the purchaser still disputes it, which keeps it unbilled.
+      await time.setNextBlockTimestamp(deadline);
+      await expect(ledger.connect(purchaser).disputeTransfer(1n, 0n, 4))
+        .to.emit(ledger, "TransferDisputed")
+        .withArgs(1n, producer.address, purchaser.address, 0n, 4);
+      expect(BigInt(await time.latest())).to.equal(deadline);
+      await expectRejected(f, bill, "DisputesOpen", [1n, 1n]);
     });
   });
 
@@ -429,12 +602,16 @@ describe("GridLedger: transfers", function () {
     });
   });
 
-  it("measures each transfer's dispute window from its own end: index 0 closed while index 1 is still open", async function () {
-    const { ledger, purchaser, end0 } = await loadFixture(transferred);
-    await time.setNextBlockTimestamp(end0 + DISPUTE_WINDOW + 1n);
-    await expect(ledger.connect(purchaser).disputeTransfer(1n, 0n, 1))
-      .to.be.revertedWithCustomError(ledger, "DisputeWindowClosed")
-      .withArgs(1n, 0n, end0 + DISPUTE_WINDOW);
+  it("measures each transfer's dispute window from its own recording: index 0 closed while index 1 is still open", async function () {
+    const f = await loadFixture(transferred);
+    const { ledger, purchaser, recordedAt0 } = f;
+    await time.setNextBlockTimestamp(recordedAt0 + DISPUTE_WINDOW + 1n);
+    await expectRejected(f, () => ledger.connect(purchaser).disputeTransfer(1n, 0n, 1), "DisputeWindowClosed", [
+      1n,
+      0n,
+      recordedAt0 + DISPUTE_WINDOW,
+    ]);
+    await time.setNextBlockTimestamp(recordedAt0 + DISPUTE_WINDOW + 1n);
     await expect(ledger.connect(purchaser).disputeTransfer(1n, 1n, 1)).to.emit(ledger, "TransferDisputed");
   });
 });

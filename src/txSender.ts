@@ -126,12 +126,7 @@ export class TxSender {
   async #waitMined(sent: Sent, onStatus?: (status: TxStatus) => void): Promise<TransactionReceipt> {
     let current = sent;
     for (let resubmits = 0; ; ) {
-      const receipt = await this.#provider
-        .waitForTransaction(current.hash, 1, this.#options.confirmTimeoutMs)
-        .catch((error: unknown) => {
-          if (isError(error, "TIMEOUT")) return null;
-          throw error;
-        });
+      const receipt = await this.#pollReceipt(current.hash);
       if (receipt) {
         if (receipt.status === 0) throw await this.#revertReason(receipt, current.request);
         return receipt;
@@ -158,6 +153,22 @@ export class TxSender {
       resubmits++;
       current = await this.#resubmit(current);
       onStatus?.({ stage: "resubmitted", hash: current.hash, nonce: current.nonce!, attempt: resubmits });
+    }
+  }
+
+  /**
+   * Polls for the receipt until `confirmTimeoutMs`. Asking for the receipt directly (rather than waiting for a
+   * new block, as ethers' waitForTransaction does) sees a transaction an automining node mined at once.
+   */
+  async #pollReceipt(hash: string): Promise<TransactionReceipt | null> {
+    const deadline = Date.now() + this.#options.confirmTimeoutMs;
+    let delay = 50;
+    for (;;) {
+      const receipt = await this.#provider.getTransactionReceipt(hash);
+      if (receipt) return receipt;
+      if (Date.now() >= deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
+      delay = Math.min(delay * 2, 1_000);
     }
   }
 

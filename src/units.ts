@@ -276,7 +276,7 @@ export function parsePower(input: string | bigint | number): bigint {
 
 /**
  * A rate in wei per Wh. Accepts "<number> <currency>/<energy>" with currency wei, gwei or ETH (ether)
- * and energy Wh, kWh, MWh, GWh or TWh: "0.0002 ETH/kWh" (= 200000000 wei/Wh), "0.2 gwei/Wh",
+ * and energy Wh, kWh, MWh, GWh or TWh: "0.0002 ETH/kWh" (= 200000000000 wei/Wh), "0.2 gwei/Wh" (= 200000000 wei/Wh),
  * "0.2 ETH/MWh", "200000000 wei/Wh"; spaces around "/" are allowed. A bare integer, a number or a bigint
  * is wei/Wh. A rate that is not a whole number of wei per Wh ("1 wei/kWh") is rejected.
  */
@@ -416,7 +416,7 @@ export function formatEnergy(wh: bigint): string {
   return `${decimalText(wh, chosen[1])} ${chosen[0]}`;
 }
 
-/** A rate for display, in ETH/kWh as an exact decimal: 200000000n → "0.0002 ETH/kWh". */
+/** A rate for display, in ETH/kWh as an exact decimal: 200000000000n → "0.0002 ETH/kWh". */
 export function formatRate(weiPerWh: bigint): string {
   // wei/Wh × 1000 Wh/kWh ÷ 10^18 wei/ETH = ETH/kWh ÷ 10^15.
   return `${decimalText(weiPerWh, WEI_PER_ETH / 1000n)} ETH/kWh`;

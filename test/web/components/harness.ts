@@ -1,0 +1,55 @@
+/**
+ * Renders web components inside a session with stand-ins for the chain: only what a test needs is given, as
+ * plain objects. No JSX here (the repo's root typecheck has none): elements are made with createElement.
+ */
+import { cleanup, render, type RenderResult } from "@testing-library/react";
+import { createElement, type FunctionComponent, type ReactElement } from "react";
+import { afterEach } from "vitest";
+import { SessionContext } from "@web/chain/session";
+
+export const h = createElement;
+
+export const CONFIG = {
+  chainId: 31337,
+  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  deployedAtBlock: 1,
+  rpcUrl: "/rpc",
+  ipfsUrl: "/api/v0",
+  gatewayUrl: "/ipfs",
+  localAccounts: true,
+};
+
+export const ACCOUNT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+export const METER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
+export const OTHER_METER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+
+export interface SessionStub {
+  reader?: Record<string, unknown>;
+  client?: Record<string, unknown>;
+  account?: string;
+  refresh?: () => void;
+}
+
+export function renderInSession(ui: ReactElement, stub: SessionStub = {}): RenderResult {
+  const session = {
+    config: CONFIG,
+    reader: stub.reader ?? {},
+    client: stub.client,
+    account: stub.account ?? (stub.client ? ACCOUNT : undefined),
+    signer: stub.client ? { kind: "local", index: 1 } : undefined,
+    block: 1,
+    version: 1,
+    refresh: stub.refresh ?? (() => undefined),
+    billStore: async () => {
+      throw new Error("no bill store in component tests");
+    },
+  };
+  // The stand-ins hold only what the components under test call.
+  return render(h(SessionContext.Provider, { value: session as never }, ui));
+}
+
+export function component<P extends object>(c: unknown): FunctionComponent<P> {
+  return c as FunctionComponent<P>;
+}
+
+afterEach(() => cleanup());

@@ -186,7 +186,7 @@ export class Aggregator {
       root: tree.root,
       cid,
       count: batch.length,
-      fromBlock: await this.#o.client.provider.getBlockNumber(),
+      fromBlock: await this.#o.client.headBlock(),
       ranges: ranges.map((r) => ({ meter: r.meter, firstSeq: r.firstSeq.toString(), lastSeq: r.lastSeq.toString() })),
     };
     await writeAtomic(paths(this.#o.dataDir).intent, JSON.stringify(intent));

@@ -50,9 +50,9 @@ export async function* alerts(client: GridLedgerClient, forAddress: string, opti
   const confirmations = options.confirmations ?? 0;
   const batch = options.batchBlocks ?? client.logRange;
   const after = options.after;
-  let next = after ? after.block : (await client.provider.getBlockNumber()) + 1;
+  let next = after ? after.block : (await client.headBlock()) + 1;
   while (!options.signal?.aborted) {
-    const head = (await client.provider.getBlockNumber()) - confirmations;
+    const head = (await client.headBlock()) - confirmations;
     if (head < next) {
       await sleep(pollMs, options.signal);
       continue;

@@ -159,6 +159,19 @@ export class GridLedgerClient {
     return new GridLedgerClient({ address: getAddress(address), chainId, provider, runner, signer, options, fromBlock });
   }
 
+  /**
+   * The latest block number, asked of the node each time. ethers caches getBlockNumber() for a polling interval
+   * and repeats of the same call for 250 ms, and a stale head would hide the newest records; `eth_blockNumber`
+   * sent directly is never cached.
+   */
+  async headBlock(): Promise<number> {
+    const raw = this.provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+    if (typeof raw.send === "function") return Number(BigInt(String(await raw.send("eth_blockNumber", []))));
+    const block = await this.provider.getBlock("latest");
+    if (!block) throw new Error("the RPC node returned no latest block");
+    return block.number;
+  }
+
   /** The account that signs this client's writes. */
   async account(): Promise<string> {
     return this.#requireSender().signer.getAddress();
@@ -409,7 +422,7 @@ export class GridLedgerClient {
   async history(filter: HistoryFilter = {}, page: { size?: number; before?: HistoryCursor } = {}): Promise<HistoryPage> {
     const size = page.size ?? 50;
     const { kinds, topic1, topic2, topic3 } = this.#topics(filter);
-    const latest = await this.provider.getBlockNumber();
+    const latest = await this.headBlock();
     let floor = Math.max(this.fromBlock, filter.fromBlock ?? 0);
     let to = Math.min(page.before?.blockNumber ?? latest, filter.toBlock ?? latest);
     if (filter.fromTime !== undefined) floor = Math.max(floor, await this.blockAtTime(filter.fromTime, latest));
@@ -440,7 +453,7 @@ export class GridLedgerClient {
     topic2?: readonly string[],
     topic3?: readonly string[],
   ): Promise<LedgerEvent[]> {
-    const last = toBlock === "latest" ? await this.provider.getBlockNumber() : toBlock;
+    const last = toBlock === "latest" ? await this.headBlock() : toBlock;
     const out: LedgerEvent[] = [];
     for (let from = fromBlock; from <= last; from += this.logRange) {
       const to = Math.min(last, from + this.logRange - 1);
@@ -488,7 +501,7 @@ export class GridLedgerClient {
   /** The first block at or after a unix time (latest + 1 when none is), by binary search: O(log blocks). */
   async blockAtTime(time: bigint, latest?: number): Promise<number> {
     let lo = this.fromBlock;
-    let hi = (latest ?? (await this.provider.getBlockNumber())) + 1;
+    let hi = (latest ?? (await this.headBlock())) + 1;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
       const block = await this.provider.getBlock(mid);

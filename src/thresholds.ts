@@ -424,9 +424,9 @@ export async function* notificationSteps(client: GridLedgerClient, forAddress: s
   const tracker = options.tracker?.active ? options.tracker : undefined;
   const lookups = options.lookups ?? chainLookups(client);
   const after = options.after;
-  let next = after ? after.block : (await client.provider.getBlockNumber()) + 1;
+  let next = after ? after.block : (await client.headBlock()) + 1;
   while (!options.signal?.aborted) {
-    const head = (await client.provider.getBlockNumber()) - confirmations;
+    const head = (await client.headBlock()) - confirmations;
     if (head < next) {
       await sleep(pollMs, options.signal);
       continue;

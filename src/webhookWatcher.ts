@@ -256,7 +256,7 @@ export async function runWebhookWatcher(options: WebhookWatcherOptions): Promise
     info(`resuming behind block ${state.cursor.block}${state.cursor.logIndex === Number.MAX_SAFE_INTEGER ? "" : `, log ${state.cursor.logIndex}`}${state.outbox.length ? ` (${state.outbox.length} item(s) to resend first)` : ""}`);
     state = { ...state, url };
   } else {
-    const cursor = options.from ?? endOfBlock(await client.provider.getBlockNumber());
+    const cursor = options.from ?? endOfBlock(await client.headBlock());
     state = { version: 1, chainId, contract: client.address, address, url, cursor, outbox: [], delivered: 0, updatedAt: new Date().toISOString() };
     // Save the starting position before anything else: a restart must not skip what happens meanwhile.
     await options.state.save(state);

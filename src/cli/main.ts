@@ -484,7 +484,7 @@ program
     const client = await ctx().reader();
     const fromBlock = o.fromBlock === undefined ? client.fromBlock : wholeNumber("--from-block", o.fromBlock);
     const pageBlocks = o.pageBlocks === undefined ? undefined : wholeNumber("--page-blocks", o.pageBlocks, 1, 1_000_000);
-    const latest = await client.provider.getBlockNumber();
+    const latest = await client.headBlock();
     const toBlock = o.toBlock === undefined ? latest : wholeNumber("--to-block", o.toBlock);
     if (toBlock < fromBlock) throw new UsageError(`--to-block: must be at least --from-block ${fromBlock} (got ${toBlock})`);
     if (toBlock > latest) throw new Error(`--to-block: block ${toBlock} is beyond the chain's latest block ${latest}`);

@@ -85,7 +85,7 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
-  head = await t.provider.getBlockNumber();
+  head = Number(await t.provider.send("eth_blockNumber", []));
   records = (await t.provider.getLogs({ address: t.address, fromBlock: 0, toBlock: head })).filter((l) => parseLedgerLog(l)).length;
 }, 120_000);
 

@@ -43,7 +43,7 @@ describe("alerts", () => {
     const second = await collect(f, purchaser, resume, 5);
     await livePurchase;
 
-    const latest = await f.ethers.provider.getBlockNumber();
+    const latest = Number(await f.ethers.provider.send("eth_blockNumber", []));
     const expected = await alertsInRange(f.reader, purchaser, 0, latest);
     const delivered = [...first, ...second];
     expect(delivered.map((a) => eventKey(a.event))).toEqual(expected.map((a) => eventKey(a.event)));
@@ -55,7 +55,7 @@ describe("alerts", () => {
     const f = await ledgerFixture();
     const { purchaseId } = await deliveredPurchase(f);
     await f.purchaser.disputeTransfer({ purchaseId, index: 0, reason: 1 });
-    const latest = await f.ethers.provider.getBlockNumber();
+    const latest = Number(await f.ethers.provider.send("eth_blockNumber", []));
     const kindsFor = async (address: string) =>
       (await alertsInRange(f.reader, address, 0, latest)).map((a) => `${a.event.kind}:${a.roles.join("+")}`);
 

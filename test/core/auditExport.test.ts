@@ -61,7 +61,7 @@ beforeAll(async () => {
   await f.producer.revokeMeter({ meter: f.accounts.meter.address });
   await f.operator.transferOperator({ newOperator: f.accounts.other.address });
   ids = { good, tampered, missing };
-  head = await f.ethers.provider.getBlockNumber();
+  head = Number(await f.ethers.provider.send("eth_blockNumber", []));
 }, 120_000);
 
 afterAll(async () => {

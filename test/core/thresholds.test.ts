@@ -172,7 +172,7 @@ describe("delivery threshold", () => {
 
 /** Steps of the notification stream from `after` up to the current head, then stop. */
 async function steps(f: LedgerFixture, address: string, after: { block: number; logIndex: number }, tracker: ThresholdTracker): Promise<NotificationStep[]> {
-  const head = await f.ethers.provider.getBlockNumber();
+  const head = Number(await f.ethers.provider.send("eth_blockNumber", []));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 20_000);
   const got: NotificationStep[] = [];

@@ -109,7 +109,7 @@ const buy = async () => (await purchaser.purchase({ offerId, quantity: 100n })).
 
 /** The purchaser's alerts on the chain now, by key, in order. */
 async function expectedKeys(): Promise<string[]> {
-  const head = await t.provider.getBlockNumber();
+  const head = Number(await t.provider.send("eth_blockNumber", []));
   return (await alertsInRange(reader, purchaserAddr, 0, head)).map((a) => eventKey(a.event));
 }
 
@@ -144,7 +144,7 @@ describe("webhook watcher", () => {
       const [k1, k2] = (await expectedKeys()).slice(0, 2);
       // The position after the second delivery is on disk before the third POST goes out.
       const saved = (await readState(stateFile))!;
-      const alerts = await alertsInRange(reader, purchaserAddr, 0, await t.provider.getBlockNumber());
+      const alerts = await alertsInRange(reader, purchaserAddr, 0, Number(await t.provider.send("eth_blockNumber", [])));
       expect(saved).toMatchObject({ cursor: { block: alerts[1].event.blockNumber, logIndex: alerts[1].event.logIndex }, outbox: [], delivered: 2 });
       first.child.kill("SIGKILL");
       expect(await first.exited).toBe(null);
@@ -193,7 +193,7 @@ describe("webhook watcher", () => {
       }
       const final = (await readState(stateFile))!;
       expect(final).toMatchObject({ delivered: 9, outbox: [], address: purchaserAddr, url: server.url });
-      expect(final.cursor.block).toBeGreaterThanOrEqual(await t.provider.getBlockNumber());
+      expect(final.cursor.block).toBeGreaterThanOrEqual(Number(await t.provider.send("eth_blockNumber", [])));
       expect(third.stderr()).toMatch(/resuming behind block/);
     } finally {
       await server.close();
@@ -267,7 +267,7 @@ describe("webhook watcher", () => {
         return new Response("{}", { status: 200 });
       },
     });
-    const head = await f.ethers.provider.getBlockNumber();
+    const head = Number(await f.ethers.provider.send("eth_blockNumber", []));
     const [opened, low, high] = (await alertsInRange(f.reader, producer, 0, head)).map((a) => eventKey(a.event));
     expect(delivered).toEqual([opened, low, `storage-below:${low}`, high, `storage-restored:${high}`]);
     expect((await readState(stateFile))!).toMatchObject({ outbox: [], delivered: 5 });

@@ -85,6 +85,7 @@ export class Aggregator {
   #oldestAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<AnchoredBatch | undefined> | undefined;
+  #anchored = 0;
 
   private constructor(o: AggregatorConfig, guard: SequenceGuard, pending: SignedReading[]) {
     this.#o = o;
@@ -128,6 +129,11 @@ export class Aggregator {
     return this.#pending.length;
   }
 
+  /** Readings anchored by this process since it opened. */
+  get anchoredCount(): number {
+    return this.#anchored;
+  }
+
   nextSeq(meter: string): bigint {
     return this.#guard.next(meter);
   }
@@ -137,13 +143,36 @@ export class Aggregator {
    * next sequence number. Persisted before this resolves; a full batch is anchored right away.
    */
   async submit(signed: SignedReading): Promise<void> {
-    const meter = await this.#o.client.meterOf(signed.reading.meter);
-    if (!meter.active) throw new ReadingError("signature", `meter ${signed.reading.meter} is not an active meter of any producer`);
-    this.#guard.accept(this.domain, signed);
-    await appendLine(paths(this.#o.dataDir).pending, encodeSigned(signed));
-    this.#pending.push(signed);
-    this.#oldestAt ??= Date.now();
-    if (this.#pending.length >= this.#o.batchSize) await this.flush();
+    await this.submitMany([signed]);
+  }
+
+  /**
+   * Accepts several readings in order, with one disk write for all of them. On the first refused reading the
+   * ones before it are kept (persisted) and the error names its position.
+   */
+  async submitMany(list: readonly SignedReading[]): Promise<void> {
+    const active = new Map<string, boolean>();
+    const accepted: SignedReading[] = [];
+    let failure: Error | undefined;
+    for (const [i, signed] of list.entries()) {
+      try {
+        const meter = getAddress(signed.reading.meter);
+        if (!active.has(meter)) active.set(meter, (await this.#o.client.meterOf(meter)).active);
+        if (!active.get(meter)) throw new ReadingError("signature", `meter ${meter} is not an active meter of any producer`);
+        this.#guard.accept(this.domain, signed);
+        accepted.push(signed);
+      } catch (error) {
+        failure = list.length > 1 ? new ReadingError((error as ReadingError).rule ?? "signature", `reading ${i}: ${(error as Error).message}`) : (error as Error);
+        break;
+      }
+    }
+    if (accepted.length) {
+      await appendLines(paths(this.#o.dataDir).pending, accepted.map(encodeSigned));
+      this.#pending.push(...accepted);
+      this.#oldestAt ??= Date.now();
+    }
+    while (this.#pending.length >= this.#o.batchSize) await this.flush();
+    if (failure) throw failure;
   }
 
   /** Flushes on age: call `start()` once; `stop()` ends it. */
@@ -193,6 +222,7 @@ export class Aggregator {
     const { digest, codec } = cidToOnChain(cid);
     const receipt = await this.#o.client.anchorBatch({ root: tree.root, cidDigest: digest, cidCodec: codec, count: BigInt(batch.length), ranges });
     await this.#settle(intent);
+    this.#anchored += batch.length;
     const anchored = { batchId: receipt.id, root: tree.root, cid, count: batch.length, hash: receipt.hash, blockNumber: receipt.blockNumber };
     this.#o.log(`aggregator: batch ${anchored.batchId} anchored ${anchored.count} readings (${cid})`);
     return anchored;
@@ -254,11 +284,11 @@ function paths(dataDir: string) {
   };
 }
 
-/** Appends one line and waits until it is on disk. */
-async function appendLine(file: string, line: string): Promise<void> {
+/** Appends lines and waits until they are on disk. */
+async function appendLines(file: string, lines: readonly string[]): Promise<void> {
   const handle = await open(file, "a");
   try {
-    await handle.appendFile(line + "\n");
+    await handle.appendFile(lines.join("\n") + "\n");
     await handle.sync();
   } finally {
     await handle.close();

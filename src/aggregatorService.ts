@@ -54,17 +54,20 @@ export async function startAggregatorService(options: { aggregator: Aggregator; 
         } catch {
           return reply(res, 400, { error: "body: not JSON" });
         }
-        let accepted = 0;
-        for (const [i, item] of items.entries()) {
-          try {
-            await aggregator.submit(decodeSigned(JSON.stringify(item)));
-            accepted++;
-          } catch (error) {
-            const status = error instanceof ReadingError ? 422 : 400;
-            return reply(res, status, { accepted, error: `reading ${i}: ${(error as Error).message}` });
-          }
+        let signed;
+        try {
+          signed = items.map((item) => decodeSigned(JSON.stringify(item)));
+        } catch (error) {
+          return reply(res, 400, { accepted: 0, error: `body: not signed readings (${(error as Error).message})` });
         }
-        reply(res, 202, { accepted });
+        const before = aggregator.pendingCount + aggregator.anchoredCount;
+        try {
+          await aggregator.submitMany(signed);
+        } catch (error) {
+          const accepted = aggregator.pendingCount + aggregator.anchoredCount - before;
+          return reply(res, error instanceof ReadingError ? 422 : 400, { accepted, error: (error as Error).message });
+        }
+        reply(res, 202, { accepted: signed.length });
       });
     });
   });

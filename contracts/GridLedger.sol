@@ -30,6 +30,8 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     uint256 public constant MAX_DEVICE_NAME = 64;
     /// @notice Most transfers one purchase holds.
     uint256 public constant MAX_TRANSFERS = type(uint16).max;
+    /// @notice Longest dispute, resolution or billing window, seconds (one year): deadlines never overflow.
+    uint256 public constant MAX_WINDOW = 365 days;
     /// @notice Multicodec of a raw-leaf CIDv1.
     uint16 public constant CODEC_RAW = 0x55;
     /// @notice Multicodec of a dag-pb CIDv1.
@@ -126,6 +128,9 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     constructor(address initialOperator, uint256 disputeWindow_, uint256 resolutionWindow_, uint256 billingTimeout_) {
         if (initialOperator == address(0)) revert ZeroAddress();
         if (disputeWindow_ == 0 || resolutionWindow_ == 0 || billingTimeout_ == 0) revert ZeroWindow();
+        uint256 longest = disputeWindow_ > resolutionWindow_ ? disputeWindow_ : resolutionWindow_;
+        if (billingTimeout_ > longest) longest = billingTimeout_;
+        if (longest > MAX_WINDOW) revert WindowTooLong(longest, MAX_WINDOW);
         _operator = initialOperator;
         _DISPUTE_WINDOW = disputeWindow_;
         _RESOLUTION_WINDOW = resolutionWindow_;
@@ -387,8 +392,9 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     function closePurchase(uint256 purchaseId) external {
         (Purchase storage bought, Delivery storage delivery) = _purchaserAction(purchaseId);
         if (delivery.openDisputes != 0) revert DisputesOpen(purchaseId, delivery.openDisputes);
-        uint256 since = delivery.lastRecordedAt > bought.purchasedAt ? delivery.lastRecordedAt : bought.purchasedAt;
-        uint256 deadline = since + _BILLING_TIMEOUT;
+        // A fixed deadline from the purchase: transfers do not move it, so a producer cannot keep the escrow
+        // locked by recording a little energy now and then.
+        uint256 deadline = uint256(bought.purchasedAt) + _BILLING_TIMEOUT;
         if (block.timestamp <= deadline) revert BillingDeadlineNotReached(purchaseId, deadline);
 
         delivery.status = PurchaseStatus.Closed;

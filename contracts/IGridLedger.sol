@@ -281,6 +281,8 @@ interface IGridLedger {
     error ZeroAddress();
     /// @notice A deployment window was zero.
     error ZeroWindow();
+    /// @notice A deployment window was longer than the longest allowed.
+    error WindowTooLong(uint256 window, uint256 max);
     /// @notice Grid capacity was zero.
     error ZeroCapacity();
     /// @notice Grid capacity exceeded the largest one stored.
@@ -520,7 +522,8 @@ interface IGridLedger {
     /// @param cidCodec The CID's multicodec: 0x55 (raw) or 0x70 (dag-pb).
     function recordBill(uint256 purchaseId, bytes32 cidDigest, uint16 cidCodec) external;
 
-    /// @notice The purchaser closes a purchase left unbilled past its billing deadline; it settles as a bill would.
+    /// @notice The purchaser closes a purchase left unbilled past its billing deadline (`billingTimeout` seconds
+    /// after the purchase, whatever was recorded since); it settles as a bill would.
     /// @param purchaseId An open purchase of the caller with no open dispute.
     function closePurchase(uint256 purchaseId) external;
 
@@ -587,7 +590,7 @@ interface IGridLedger {
     /// @return The window.
     function resolutionWindow() external view returns (uint256);
 
-    /// @notice Seconds after a purchase (or its last transfer's recording, if later) after which its purchaser may close it unbilled.
+    /// @notice Seconds after a purchase after which its purchaser may close it unbilled.
     /// @return The timeout.
     function billingTimeout() external view returns (uint256);
 }

@@ -17,6 +17,7 @@ const time = (v: unknown) => `${s(v)} (${new Date(Number(v) * 1000).toISOString(
 const MESSAGES: Record<string, (a: Args) => string> = {
   ZeroAddress: () => "address must not be the zero address",
   ZeroWindow: () => "dispute, resolution and billing windows must be greater than zero",
+  WindowTooLong: (a) => `a window of ${s(a[0])} s is longer than the longest allowed, ${s(a[1])} s (one year)`,
   ZeroCapacity: () => "capacity must be greater than 0 Wh",
   CapacityTooLarge: (a) => `capacity ${s(a[0])} Wh exceeds the maximum ${s(a[1])} Wh`,
   AvailableExceedsCapacity: (a) => `available storage ${s(a[0])} Wh exceeds the capacity ${s(a[1])} Wh`,

@@ -22,6 +22,7 @@ abstract contract GridLedgerFixture {
     uint256 internal constant MAX_LOCATION = 31;
     uint256 internal constant MAX_DEVICE_NAME = 64;
     uint256 internal constant MAX_TRANSFERS = type(uint16).max;
+    uint256 internal constant MAX_WINDOW = 365 days;
     uint16 internal constant CODEC_RAW = 0x55;
     uint16 internal constant CODEC_DAG_PB = 0x70;
 
@@ -319,20 +320,61 @@ contract GridLedgerTest is GridLedgerFixture {
         _deploy(address(0), 1, 1, 1);
     }
 
-    function testFuzz_constructor_windowsNonZero(uint256 disputeWindow, uint256 resolutionWindow, uint256 billingTimeout)
-        public
-    {
+    /// Deploys with the three windows and checks they are stored.
+    function deployAccepted(uint256 disputeWindow, uint256 resolutionWindow, uint256 billingTimeout) public {
+        IGridLedger fresh = _deploy(OPERATOR, disputeWindow, resolutionWindow, billingTimeout);
+        vm.assertEq(fresh.disputeWindow(), disputeWindow, "dispute window");
+        vm.assertEq(fresh.resolutionWindow(), resolutionWindow, "resolution window");
+        vm.assertEq(fresh.billingTimeout(), billingTimeout, "billing timeout");
+    }
+
+    /// A zero window is rejected first, whatever the others; then the longest window if it is above a year.
+    function testFuzz_constructor_windowsNonZeroAndAtMostAYear(
+        uint256 disputeWindow,
+        uint256 resolutionWindow,
+        uint256 billingTimeout
+    ) public {
         disputeWindow = _near(disputeWindow, 0, 0, type(uint256).max);
         resolutionWindow = _near(resolutionWindow, 0, 0, type(uint256).max);
         billingTimeout = _near(billingTimeout, 0, 0, type(uint256).max);
+        uint256 longest = disputeWindow > resolutionWindow ? disputeWindow : resolutionWindow;
+        if (billingTimeout > longest) longest = billingTimeout;
         if (disputeWindow == 0 || resolutionWindow == 0 || billingTimeout == 0) {
             vm.expectRevert(abi.encodeWithSelector(IGridLedger.ZeroWindow.selector));
             _deploy(OPERATOR, disputeWindow, resolutionWindow, billingTimeout);
+        } else if (longest > MAX_WINDOW) {
+            vm.expectRevert(abi.encodeWithSelector(IGridLedger.WindowTooLong.selector, longest, MAX_WINDOW));
+            _deploy(OPERATOR, disputeWindow, resolutionWindow, billingTimeout);
         } else {
-            IGridLedger fresh = _deploy(OPERATOR, disputeWindow, resolutionWindow, billingTimeout);
-            vm.assertEq(fresh.disputeWindow(), disputeWindow, "dispute window");
-            vm.assertEq(fresh.resolutionWindow(), resolutionWindow, "resolution window");
-            vm.assertEq(fresh.billingTimeout(), billingTimeout, "billing timeout");
+            this.deployAccepted(disputeWindow, resolutionWindow, billingTimeout);
+        }
+    }
+
+    /// Each window on its own (the others at most a year): 365 days accepted, a second more rejected with
+    /// WindowTooLong(window, 365 days).
+    function testFuzz_constructor_eachWindowAtMostAYear(uint8 which, uint256 window, uint256 other0, uint256 other1)
+        public
+    {
+        window = _near(window, MAX_WINDOW, 1, type(uint256).max);
+        uint256[3] memory w =
+            [_bound(other0, 1, MAX_WINDOW), _bound(other1, 1, MAX_WINDOW), _bound(other0 ^ other1, 1, MAX_WINDOW)];
+        w[which % 3] = window;
+        if (window > MAX_WINDOW) {
+            vm.expectRevert(abi.encodeWithSelector(IGridLedger.WindowTooLong.selector, window, MAX_WINDOW));
+            _deploy(OPERATOR, w[0], w[1], w[2]);
+        } else {
+            this.deployAccepted(w[0], w[1], w[2]);
+        }
+    }
+
+    function test_constructor_windowsOfExactlyAYear() public {
+        this.deployAccepted(MAX_WINDOW, MAX_WINDOW, MAX_WINDOW);
+        vm.assertEq(GridLedger(address(ledger)).MAX_WINDOW(), MAX_WINDOW, "MAX_WINDOW is 365 days");
+        for (uint256 i; i < 3; ++i) {
+            uint256[3] memory w = [MAX_WINDOW, MAX_WINDOW, MAX_WINDOW];
+            w[i] = MAX_WINDOW + 1;
+            vm.expectRevert(abi.encodeWithSelector(IGridLedger.WindowTooLong.selector, MAX_WINDOW + 1, MAX_WINDOW));
+            _deploy(OPERATOR, w[0], w[1], w[2]);
         }
     }
 
@@ -1724,31 +1766,120 @@ contract GridLedgerTest is GridLedgerFixture {
 
     // ----------------------------------------------------------- closePurchase
 
-    /// Closable once max(purchasedAt, last recording) + billingTimeout has passed, not before.
+    /// Closable once purchasedAt + billingTimeout has passed, not before, whatever was recorded meanwhile:
+    /// nothing, a transfer right after its window, one days after its window, or 1 Wh a second before the deadline.
     function testFuzz_closePurchase_deadlineBoundary(uint256 elapsed, uint8 mode) public {
         _skip(1 days);
         uint256 id = this.buy(PURCHASER, offerId, 100);
         uint256 purchasedAt = now_;
-        uint256 since = now_;
-        mode %= 3;
+        uint256 deadline = purchasedAt + BILLING_TIMEOUT;
+        mode %= 4;
         if (mode == 1) {
-            (, since) = this.deliver(id, METER, 10); // recorded right after its window
+            this.deliver(id, METER, 10); // recorded right after its window
         } else if (mode == 2) {
             _skip(5 days); // recorded days after its window ended
-            since = now_;
             this.deliverWindow(id, METER, 10, purchasedAt, purchasedAt + 1 hours);
+        } else if (mode == 3) {
+            _warp(deadline - 1); // the producer records 1 Wh a second before the deadline
+            vm.prank(PRODUCER);
+            ledger.recordTransfer(id, METER, 1, deadline - 2, deadline - 1, DEVICE);
         }
-        elapsed = _near(elapsed, BILLING_TIMEOUT, 0, 10 * BILLING_TIMEOUT);
-        _warp(since + elapsed);
+        if (mode != 0) vm.assertEq(ledger.purchaseOf(id).lastRecordedAt, now_, "recorded after the purchase");
+        elapsed = _near(elapsed, BILLING_TIMEOUT, now_ - purchasedAt, 10 * BILLING_TIMEOUT);
+        _warp(purchasedAt + elapsed);
         if (elapsed <= BILLING_TIMEOUT) {
             _reject(
                 PURCHASER,
                 _closeData(id),
-                abi.encodeWithSelector(IGridLedger.BillingDeadlineNotReached.selector, id, since + BILLING_TIMEOUT)
+                abi.encodeWithSelector(IGridLedger.BillingDeadlineNotReached.selector, id, deadline)
             );
         } else {
             this.closeAccepted(id);
         }
+    }
+
+    /// However many transfers are recorded and whenever (the last within SPREAD of a second before the deadline,
+    /// as an attacker would), the deadline stays purchasedAt + billingTimeout: closing is rejected with it after
+    /// each recording up to it and at it, and accepted a second later (or at once after a recording past it),
+    /// every transfer counted as delivered.
+    function testFuzz_closePurchase_deadlineNeverMoves(uint256 seed, uint256 count) public {
+        uint256 id = this.buy(PURCHASER, offerId, QUANTITY);
+        uint256 deadline = now_ + BILLING_TIMEOUT;
+        bytes memory early = abi.encodeWithSelector(IGridLedger.BillingDeadlineNotReached.selector, id, deadline);
+        count = _bound(count, 1, 8);
+        uint256 last = now_; // the previous window's end: the next window starts there
+        uint256 delivered;
+        for (uint256 i; i < count; ++i) {
+            seed = uint256(keccak256(abi.encode(seed, i)));
+            uint256 at = i + 1 < count
+                ? _bound(seed, last + 1, deadline - (count - i))
+                : _near(seed, deadline - 1, last + 1, deadline + SPREAD);
+            uint256 amount = 1 + ((seed >> 128) % 277); // at most what the meter measures in a second
+            _warp(at);
+            vm.prank((seed >> 64) % 2 == 0 ? PRODUCER : METER);
+            ledger.recordTransfer(id, METER, amount, last, at, DEVICE);
+            delivered += amount;
+            last = at;
+            if (at <= deadline) _reject(PURCHASER, _closeData(id), early);
+        }
+        vm.assertEq(ledger.purchaseOf(id).lastRecordedAt, last, "last recording");
+        if (now_ < deadline) {
+            _warp(deadline);
+            _reject(PURCHASER, _closeData(id), early);
+        }
+        if (now_ <= deadline) _warp(deadline + 1);
+        this.closeAccepted(id);
+        vm.assertEq(ledger.balanceOf(PRODUCER), delivered * RATE, "producer: every transfer delivered");
+        vm.assertEq(ledger.balanceOf(PURCHASER), (QUANTITY - delivered) * RATE, "purchaser: the rest");
+    }
+
+    /// The attack the fixed deadline stops: 1 Wh recorded a second before the deadline does not move it. The
+    /// purchaser closes at purchasedAt + billingTimeout + 1: the producer gets rate × (delivered − withheld).
+    function test_closePurchase_recordingJustBeforeDeadlineDoesNotMoveIt() public {
+        uint256 id = this.buy(PURCHASER, offerId, QUANTITY);
+        uint256 deadline = now_ + BILLING_TIMEOUT;
+        this.deliver(id, METER, 300);
+        this.acknowledge(id, 0);
+        this.deliver(id, METER, 200);
+        this.dispute(id, 1);
+        vm.prank(OPERATOR);
+        ledger.resolveDispute(id, 1, true);
+        _warp(deadline - 1);
+        vm.prank(PRODUCER);
+        ledger.recordTransfer(id, METER, 1, deadline - 2, deadline - 1, DEVICE);
+        vm.assertEq(ledger.purchaseOf(id).lastRecordedAt, deadline - 1, "recorded a second before the deadline");
+        _warp(deadline);
+        _reject(
+            PURCHASER,
+            _closeData(id),
+            abi.encodeWithSelector(IGridLedger.BillingDeadlineNotReached.selector, id, deadline)
+        );
+        _warp(deadline + 1);
+        this.closeAccepted(id);
+        vm.assertEq(ledger.balanceOf(PRODUCER), 301 * RATE, "producer: rate x (delivered - withheld)");
+        vm.assertEq(ledger.balanceOf(PURCHASER), (QUANTITY - 301) * RATE, "purchaser: the rest");
+        vm.assertEq(address(ledger).balance, QUANTITY * RATE, "escrow held until withdrawn");
+    }
+
+    /// A transfer recorded at the deadline, still within its dispute window when the purchaser closes, counts as
+    /// delivered and can no longer be disputed.
+    function test_closePurchase_pendingTransferCountsAsDelivered() public {
+        uint256 id = this.buy(PURCHASER, offerId, QUANTITY);
+        uint256 deadline = now_ + BILLING_TIMEOUT;
+        _warp(deadline - 1 hours);
+        (, uint256 recordedAt) = this.deliver(id, METER, 700);
+        vm.assertEq(recordedAt, deadline, "recorded at the deadline");
+        _warp(deadline + 1);
+        vm.assertLe(now_, recordedAt + DISPUTE_WINDOW, "still disputable");
+        this.closeAccepted(id);
+        this.assertTransfer(id, 0, 700, recordedAt, IGridLedger.TransferState.Pending);
+        vm.assertEq(ledger.balanceOf(PRODUCER), 700 * RATE, "pending transfer paid");
+        vm.assertEq(ledger.balanceOf(PURCHASER), (QUANTITY - 700) * RATE, "purchaser: the rest");
+        _reject(
+            PURCHASER,
+            _disputeData(id, 0, 1),
+            abi.encodeWithSelector(IGridLedger.PurchaseSettled.selector, id, IGridLedger.PurchaseStatus.Closed)
+        );
     }
 
     function testFuzz_closePurchase_onlyPurchaser(uint256 pick, address raw) public {

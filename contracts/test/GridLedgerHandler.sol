@@ -27,6 +27,8 @@ contract GridLedgerHandler {
     uint256 public ghostDeposited;
     /// Wei paid out of the ledger by withdrawals.
     uint256 public ghostWithdrawn;
+    /// Closes the ledger got wrong: see `closePurchase`.
+    uint256 public ghostWrongCloses;
 
     address[] internal _producers;
     address[] internal _meters;
@@ -212,14 +214,27 @@ contract GridLedgerHandler {
         _settled(purchaseId);
     }
 
-    /// Half the time waits for the billing deadline.
-    function closePurchase(uint256 purchaseSeed, bool wait) external synced {
+    /// Closes at once, or first moves on to exactly the billing deadline (`when` 1) or a second past it (`when` 2).
+    /// The deadline is purchasedAt + billingTimeout, whatever was recorded since. For an open purchase with no
+    /// open dispute, counts in `ghostWrongCloses` a close accepted at or before the deadline, one rejected after
+    /// it, and one rejected before it with anything but BillingDeadlineNotReached(purchaseId, deadline).
+    function closePurchase(uint256 purchaseSeed, uint8 when) external synced {
         (uint256 purchaseId, IGridLedger.PurchaseView memory p) = _pickPurchase(purchaseSeed);
-        uint256 deadline = _max(p.purchasedAt, p.lastRecordedAt) + billingTimeout;
-        if (wait && currentTime <= deadline) _warpTo(deadline + 1);
+        uint256 deadline = p.purchasedAt + billingTimeout;
+        when %= 3;
+        if (when == 1 && currentTime < deadline) _warpTo(deadline);
+        if (when == 2 && currentTime <= deadline) _warpTo(deadline + 1);
+        bool closable =
+            p.purchaser != address(0) && p.status == IGridLedger.PurchaseStatus.Open && p.openDisputes == 0;
         vm.prank(p.purchaser);
-        ledger.closePurchase(purchaseId);
-        _settled(purchaseId);
+        try ledger.closePurchase(purchaseId) {
+            if (currentTime <= deadline) ++ghostWrongCloses;
+            _settled(purchaseId);
+        } catch (bytes memory reason) {
+            bytes memory early =
+                abi.encodeWithSelector(IGridLedger.BillingDeadlineNotReached.selector, purchaseId, deadline);
+            if (closable && (currentTime > deadline || keccak256(reason) != keccak256(early))) ++ghostWrongCloses;
+        }
     }
 
     function withdraw(uint256 actorSeed) external synced {

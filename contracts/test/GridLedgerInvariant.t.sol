@@ -95,6 +95,13 @@ contract GridLedgerInvariantTest {
         }
     }
 
+    /// A purchase closes exactly after purchasedAt + billingTimeout, however many transfers were recorded since
+    /// and whenever: never at or before that, always after it (with no open dispute), and an early close is
+    /// rejected with BillingDeadlineNotReached(purchaseId, purchasedAt + billingTimeout).
+    function invariant_closeDeadlineFixedAtPurchase() public view {
+        vm.assertEq(handler.ghostWrongCloses(), 0, "close accepted or rejected against the fixed deadline");
+    }
+
     /// Each meter's accepted windows follow each other: every start at or after the previous end.
     function invariant_meterWindowsNeverOverlap() public view {
         address[] memory meters = handler.meters();

@@ -16,6 +16,7 @@ import {
   DEVICE,
   PurchaseStatus,
   QUANTITY,
+  TransferState,
   RATE,
   counts,
   disputed,
@@ -170,7 +171,7 @@ describe("GridLedger: bills and closing", function () {
       ]);
 
       const g = await loadFixture(transferred);
-      await time.increaseTo(g.recordedAt1 + BILLING_TIMEOUT + 1n);
+      await time.increaseTo(g.purchasedAt + BILLING_TIMEOUT + 1n);
       await g.ledger.connect(g.purchaser).closePurchase(1n);
       await expectRejected(g, () => g.ledger.connect(g.producer).recordBill(1n, DIGEST, CODEC_RAW), "PurchaseSettled", [
         1n,
@@ -231,10 +232,12 @@ describe("GridLedger: bills and closing", function () {
       expect(await counts(ledger)).to.deep.equal(expected({ offers: 2n, purchases: 1n }));
     });
 
-    it("closes a purchase with transfers one second after lastRecordedAt + billingTimeout; pending transfers count as delivered", async function () {
+    it("closes a purchase with transfers one second after purchasedAt + billingTimeout, not after its last recording; pending transfers count as delivered", async function () {
       const f = await loadFixture(transferred);
-      const { ledger, producer, purchaser, recordedAt1 } = f;
-      const deadline = recordedAt1 + BILLING_TIMEOUT;
+      const { ledger, producer, purchaser, purchasedAt, recordedAt1 } = f;
+      const deadline = purchasedAt + BILLING_TIMEOUT;
+      expect((await ledger.purchaseOf(1n)).lastRecordedAt).to.equal(recordedAt1);
+      expect(recordedAt1).to.be.greaterThan(purchasedAt);
       await time.setNextBlockTimestamp(deadline);
       await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "BillingDeadlineNotReached", [1n, deadline]);
       await time.setNextBlockTimestamp(deadline + 1n);
@@ -246,30 +249,69 @@ describe("GridLedger: bills and closing", function () {
       expect(await counts(ledger)).to.deep.equal(expected({ offers: 2n, purchases: 1n, transfers: 2n }));
     });
 
-    it("counts from the last recording, not from the window's end: a late record keeps the purchase open billingTimeout longer", async function () {
-      const f = await loadFixture(purchased);
-      const { ledger, producer, purchaser, meter, purchasedAt } = f;
-      const start = purchasedAt + 60n;
-      const end = start + 600n;
-      // Recorded a day after the deadline its window's end (or the purchase) would have set.
-      const recordedAt = end + BILLING_TIMEOUT + 86_400n;
-      await sendAt(recordedAt, () => ledger.connect(producer).recordTransfer(1n, meter.address, AMOUNT_0, start, end, DEVICE));
-      const deadline = recordedAt + BILLING_TIMEOUT;
+    it("keeps the deadline where it is when the producer records 1 Wh a second before it: closed at purchasedAt + billingTimeout + 1, settled exactly", async function () {
+      const f = await loadFixture(transferred);
+      const { ledger, operator, producer, purchaser, meter, purchasedAt } = f;
+      // Transfer 0 disputed and upheld (withheld), transfer 1 acknowledged.
+      await ledger.connect(purchaser).disputeTransfer(1n, 0n, 3);
+      await ledger.connect(operator).resolveDispute(1n, 0n, true);
+      await ledger.connect(purchaser).acknowledgeTransfer(1n, 1n);
+      const deadline = purchasedAt + BILLING_TIMEOUT;
+      // The attack: a tiny transfer recorded just before the deadline, which used to push it billingTimeout further.
+      await sendAt(deadline - 1n, () =>
+        ledger.connect(producer).recordTransfer(1n, meter.address, 1n, deadline - 2n, deadline - 1n, DEVICE),
+      );
+      const p = await ledger.purchaseOf(1n);
+      expect([p.lastRecordedAt, p.delivered, p.withheld, p.pendingCount]).to.deep.equal([
+        deadline - 1n,
+        DELIVERED + 1n,
+        AMOUNT_0,
+        1n,
+      ]);
       await time.setNextBlockTimestamp(deadline);
       await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "BillingDeadlineNotReached", [1n, deadline]);
       await time.setNextBlockTimestamp(deadline + 1n);
+      const paid = (DELIVERED + 1n - AMOUNT_0) * RATE;
+      await expect(ledger.connect(purchaser).closePurchase(1n))
+        .to.emit(ledger, "PurchaseClosed")
+        .withArgs(1n, producer.address, purchaser.address, paid, COST - paid);
+      expect(paid).to.equal((AMOUNT_1 + 1n) * RATE);
+      expect(await ledger.balanceOf(producer.address)).to.equal(paid);
+      expect(await ledger.balanceOf(purchaser.address)).to.equal(COST - paid);
+      expect(await ethers.provider.getBalance(await ledger.getAddress())).to.equal(COST);
+      expect((await ledger.purchaseOf(1n)).status).to.equal(PurchaseStatus.Closed);
+    });
+
+    it("counts a transfer still within its dispute window as delivered when the purchaser closes; it can no longer be disputed", async function () {
+      const f = await loadFixture(purchased);
+      const { ledger, producer, purchaser, meter, purchasedAt } = f;
+      const deadline = purchasedAt + BILLING_TIMEOUT;
+      const recordedAt = deadline - 60n;
+      await sendAt(recordedAt, () =>
+        ledger.connect(meter).recordTransfer(1n, meter.address, AMOUNT_0, recordedAt - 60n, recordedAt, DEVICE),
+      );
+      await time.setNextBlockTimestamp(deadline + 1n);
+      expect(deadline + 1n).to.be.lessThanOrEqual(recordedAt + DISPUTE_WINDOW);
       await expect(ledger.connect(purchaser).closePurchase(1n))
         .to.emit(ledger, "PurchaseClosed")
         .withArgs(1n, producer.address, purchaser.address, AMOUNT_0 * RATE, (QUANTITY - AMOUNT_0) * RATE);
+      const t = await ledger.transferOf(1n, 0n);
+      expect([t.amount, t.recordedAt, t.state]).to.deep.equal([AMOUNT_0, recordedAt, TransferState.Pending]);
+      expect(await ledger.balanceOf(producer.address)).to.equal(AMOUNT_0 * RATE);
+      expect(await ledger.balanceOf(purchaser.address)).to.equal((QUANTITY - AMOUNT_0) * RATE);
+      await expectRejected(f, () => ledger.connect(purchaser).disputeTransfer(1n, 0n, 1), "PurchaseSettled", [
+        1n,
+        PurchaseStatus.Closed,
+      ]);
     });
 
     it("refunds upheld (and expired) disputes and pays rejected ones", async function () {
       const f = await loadFixture(disputed);
-      const { ledger, operator, producer, purchaser, recordedAt0, recordedAt1 } = f;
+      const { ledger, operator, producer, purchaser, purchasedAt, recordedAt0 } = f;
       await ledger.connect(operator).resolveDispute(1n, 1n, false);
       await time.increaseTo(recordedAt0 + DISPUTE_WINDOW + (await ledger.resolutionWindow()) + 1n);
       await ledger.connect(producer).expireDispute(1n, 0n);
-      const deadline = recordedAt1 + BILLING_TIMEOUT;
+      const deadline = purchasedAt + BILLING_TIMEOUT;
       expect(BigInt(await time.latest())).to.be.lessThan(deadline);
       await time.setNextBlockTimestamp(deadline + 1n);
       await expect(ledger.connect(purchaser).closePurchase(1n))
@@ -279,8 +321,8 @@ describe("GridLedger: bills and closing", function () {
 
     it("rejects a purchase with open disputes, even past its deadline", async function () {
       const f = await loadFixture(disputed);
-      const { ledger, operator, purchaser, recordedAt1 } = f;
-      await time.increaseTo(recordedAt1 + BILLING_TIMEOUT + 1n);
+      const { ledger, operator, purchaser, purchasedAt } = f;
+      await time.increaseTo(purchasedAt + BILLING_TIMEOUT + 1n);
       await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "DisputesOpen", [1n, 2n]);
       await ledger.connect(f.stranger).expireDispute(1n, 0n);
       await expectRejected(f, () => ledger.connect(purchaser).closePurchase(1n), "DisputesOpen", [1n, 1n]);
@@ -300,7 +342,7 @@ describe("GridLedger: bills and closing", function () {
       await expectRejected(f, () => f.ledger.connect(f.purchaser).closePurchase(2n), "UnknownPurchase", [2n]);
       await acknowledgeBoth(f);
       await f.ledger.connect(f.producer).recordBill(1n, DIGEST, CODEC_RAW);
-      await time.increaseTo(f.recordedAt1 + BILLING_TIMEOUT + 1n);
+      await time.increaseTo(f.purchasedAt + BILLING_TIMEOUT + 1n);
       await expectRejected(f, () => f.ledger.connect(f.purchaser).closePurchase(1n), "PurchaseSettled", [
         1n,
         PurchaseStatus.Billed,

@@ -15,6 +15,7 @@ import {
   MAX_RATE,
   MAX_RATED_POWER,
   MAX_TRANSFERS,
+  MAX_WINDOW,
   RESOLUTION_WINDOW,
   connection,
   deployLedger,
@@ -70,6 +71,7 @@ describe("GridLedger: deployment", function () {
     expect(await ledger.MAX_RATED_POWER()).to.equal(MAX_RATED_POWER);
     expect(await ledger.MAX_DEVICE_NAME()).to.equal(MAX_DEVICE_NAME);
     expect(await ledger.MAX_TRANSFERS()).to.equal(MAX_TRANSFERS);
+    expect(await ledger.MAX_WINDOW()).to.equal(MAX_WINDOW);
     expect(await ledger.CODEC_RAW()).to.equal(CODEC_RAW);
     expect(await ledger.CODEC_DAG_PB()).to.equal(CODEC_DAG_PB);
   });
@@ -117,6 +119,56 @@ describe("GridLedger: deployment", function () {
     it("accepts windows of one second", async function () {
       const ledger = await ethers.deployContract("GridLedger", [await good(), 1n, 1n, 1n]);
       expect(await ledger.disputeWindow()).to.equal(1n);
+    });
+
+    /** Deploys with `windows`, expecting `error(...args)`, and checks that nothing was deployed. */
+    async function expectDeployRejected(windows: bigint[], error: string, args: unknown[]): Promise<void> {
+      const { ledger } = await loadFixture(deployLedger);
+      const [deployer] = await ethers.getSigners();
+      const nonce = await ethers.provider.getTransactionCount(deployer.address);
+      const at = ethers.getCreateAddress({ from: deployer.address, nonce });
+      await expect(ethers.deployContract("GridLedger", [deployer.address, ...windows], deployer))
+        .to.be.revertedWithCustomError(ledger, error)
+        .withArgs(...args);
+      expect(await ethers.provider.getCode(at)).to.equal("0x");
+    }
+
+    it("accepts all three windows at exactly 365 days", async function () {
+      const ledger = await ethers.deployContract("GridLedger", [await good(), MAX_WINDOW, MAX_WINDOW, MAX_WINDOW]);
+      expect(MAX_WINDOW).to.equal(365n * 24n * 3600n);
+      expect(await ledger.disputeWindow()).to.equal(MAX_WINDOW);
+      expect(await ledger.resolutionWindow()).to.equal(MAX_WINDOW);
+      expect(await ledger.billingTimeout()).to.equal(MAX_WINDOW);
+    });
+
+    const windowNames = ["dispute window", "resolution window", "billing timeout"];
+    const withWindow = (i: number, value: bigint): bigint[] => {
+      const windows = [DISPUTE_WINDOW, RESOLUTION_WINDOW, BILLING_TIMEOUT];
+      windows[i] = value;
+      return windows;
+    };
+
+    windowNames.forEach((name, i) => {
+      it(`rejects a ${name} of 365 days + 1 s with WindowTooLong(window, 365 days); 365 days exactly is accepted`, async function () {
+        const accepted = await ethers.deployContract("GridLedger", [await good(), ...withWindow(i, MAX_WINDOW)]);
+        const stored = [await accepted.disputeWindow(), await accepted.resolutionWindow(), await accepted.billingTimeout()];
+        expect(stored).to.deep.equal(withWindow(i, MAX_WINDOW));
+        await expectDeployRejected(withWindow(i, MAX_WINDOW + 1n), "WindowTooLong", [MAX_WINDOW + 1n, MAX_WINDOW]);
+        await expectDeployRejected(withWindow(i, 2n ** 256n - 1n), "WindowTooLong", [2n ** 256n - 1n, MAX_WINDOW]);
+      });
+    });
+
+    it("names the longest window in WindowTooLong when several are too long", async function () {
+      await expectDeployRejected([MAX_WINDOW + 5n, MAX_WINDOW + 9n, MAX_WINDOW + 1n], "WindowTooLong", [
+        MAX_WINDOW + 9n,
+        MAX_WINDOW,
+      ]);
+      await expectDeployRejected([MAX_WINDOW + 1n, MAX_WINDOW, MAX_WINDOW + 7n], "WindowTooLong", [MAX_WINDOW + 7n, MAX_WINDOW]);
+    });
+
+    it("rejects a zero window with ZeroWindow before a window that is too long", async function () {
+      await expectDeployRejected([0n, MAX_WINDOW + 1n, MAX_WINDOW + 1n], "ZeroWindow", []);
+      await expectDeployRejected([MAX_WINDOW + 1n, MAX_WINDOW + 1n, 0n], "ZeroWindow", []);
     });
   });
 

@@ -133,7 +133,7 @@ describe("GridLedger: acknowledgements and disputes", function () {
       ]);
 
       const g = await loadFixture(transferred);
-      await time.increaseTo(g.recordedAt1 + BILLING_TIMEOUT + 1n);
+      await time.increaseTo(g.purchasedAt + BILLING_TIMEOUT + 1n);
       await g.ledger.connect(g.purchaser).closePurchase(1n);
       await expectRejected(g, () => g.ledger.connect(g.purchaser).acknowledgeTransfer(1n, 0n), "PurchaseSettled", [
         1n,

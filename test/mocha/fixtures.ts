@@ -20,6 +20,8 @@ export const { time } = networkHelpers;
 export const DISPUTE_WINDOW = 86_400n; // 1 day
 export const RESOLUTION_WINDOW = 2n * 86_400n; // 2 days
 export const BILLING_TIMEOUT = 5n * 86_400n; // 5 days
+/** Longest dispute, resolution or billing window the constructor accepts: one year. */
+export const MAX_WINDOW = 365n * 86_400n;
 
 export const CAPACITY = 10_000n; // Wh
 export const AVAILABLE = 6_000n; // Wh

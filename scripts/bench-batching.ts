@@ -1,0 +1,18 @@
+/**
+ * Batched readings alone: `npm run bench:batching [-- --quick]`; writes bench/results/batching.json.
+ * `npm run bench` runs the same measurement with everything else.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { measureBatching } from "../src/bench/batching.js";
+
+const quick = process.argv.includes("--quick");
+const sizes = quick ? [1, 10, 100, 1_000] : [1, 10, 100, 1_000, 10_000];
+const result = await measureBatching({
+  sizes,
+  readingsPerSize: (size) => (quick ? Math.max(size, 100) : Math.max(size * 2, 1_000)),
+  log: (line) => process.stderr.write(line + "\n"),
+});
+await mkdir("bench/results", { recursive: true });
+await writeFile("bench/results/batching.json", JSON.stringify(result, null, 2) + "\n");
+console.table(result.batches);
+console.log("wrote bench/results/batching.json");

@@ -1,0 +1,84 @@
+/**
+ * Batched readings: gas per reading and readings per second through the aggregator, per batch size. Readings are
+ * signed beforehand (signing happens on the meters); the clock runs from the first submission to the last batch
+ * anchored, so it covers signature checks, the journal on disk, the batch file on IPFS and the anchoring.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Wallet } from "ethers";
+import { Aggregator } from "../aggregator.js";
+import { GridLedgerClient } from "../ledgerClient.js";
+import { READING_KIND, readingDomain, signReading, type SignedReading } from "../readings.js";
+import { startLocalGrid } from "../sim/localGrid.js";
+
+export interface BatchingRow {
+  size: number;
+  batches: number;
+  readings: number;
+  gasPerBatch: number;
+  gasPerReading: number;
+  readingsPerSec: number;
+}
+
+export interface BatchingResult {
+  meters: number;
+  batches: BatchingRow[];
+}
+
+export async function measureBatching(options: { sizes: number[]; readingsPerSize: (size: number) => number; meters?: number; log?: (line: string) => void }): Promise<BatchingResult> {
+  const log = options.log ?? (() => undefined);
+  const meterCount = options.meters ?? 4;
+  const grid = await startLocalGrid({ accounts: 3, gasLimit: 1_000_000_000n });
+  const dirs: string[] = [];
+  try {
+    const producer = await GridLedgerClient.connect(await grid.provider.getSigner(1), { address: grid.address });
+    const aggregatorClient = await GridLedgerClient.connect(await grid.provider.getSigner(2), { address: grid.address });
+    const { id: offerId } = await producer.openOffer({ capacity: 1_000_000n, available: 500_000n, rate: 1n, location: "Bench grid" });
+    const domain = readingDomain(grid.chainId, grid.address);
+    // Each batch size gets fresh meters and a fresh aggregator, so sequences start at 1.
+    const sign = async (count: number): Promise<SignedReading[]> => {
+      const meters = Array.from({ length: meterCount }, () => Wallet.createRandom());
+      for (const meter of meters) await producer.authorizeMeter({ meter: meter.address, ratedPower: 10_000n });
+      const nextSeq = new Map<string, bigint>(meters.map((m) => [m.address, 1n]));
+      const out: SignedReading[] = [];
+      for (let i = 0; i < count; i++) {
+        const meter = meters[i % meters.length];
+        const seq = nextSeq.get(meter.address)!;
+        nextSeq.set(meter.address, seq + 1n);
+        out.push(await signReading(meter, domain, { kind: READING_KIND.storage, subject: offerId, value: 400_000n - BigInt(i % 1000), start: 1_700_000_000n + seq, end: 1_700_000_001n + seq, seq }));
+      }
+      return out;
+    };
+
+    const rows: BatchingRow[] = [];
+    for (const size of options.sizes) {
+      const total = Math.max(size, options.readingsPerSize(size));
+      const readings = await sign(total);
+      const dir = await mkdtemp(path.join(tmpdir(), "gridledger-bench-agg-"));
+      dirs.push(dir);
+      const gasUsed: bigint[] = [];
+      const before = Number(await aggregatorClient.contract.batchCount());
+      const aggregator = await Aggregator.open({ client: aggregatorClient, store: grid.store!, dataDir: dir, batchSize: size, maxAgeMs: 3_600_000 });
+      // Readings arrive in requests of up to 100, as meters post them.
+      const started = performance.now();
+      for (let i = 0; i < readings.length; i += 100) await aggregator.submitMany(readings.slice(i, i + 100));
+      await aggregator.flush();
+      const seconds = (performance.now() - started) / 1000;
+      const after = Number(await aggregatorClient.contract.batchCount());
+      for (let id = before + 1; id <= after; id++) {
+        const batch = await aggregatorClient.batchOf(BigInt(id));
+        const receipt = await grid.provider.getTransactionReceipt(batch!.transactionHash);
+        if (Number(batch!.count) === size) gasUsed.push(receipt!.gasUsed);
+      }
+      const gasPerBatch = gasUsed.length ? Number(gasUsed.reduce((a, b) => a + b, 0n) / BigInt(gasUsed.length)) : 0;
+      const row = { size, batches: after - before, readings: total, gasPerBatch, gasPerReading: Math.round((gasPerBatch / size) * 10) / 10, readingsPerSec: Math.round(total / seconds) };
+      rows.push(row);
+      log(`batching: size ${size}: ${row.gasPerReading} gas/reading, ${row.readingsPerSec} readings/s (${total} readings, ${row.batches} batches)`);
+    }
+    return { meters: meterCount, batches: rows };
+  } finally {
+    await grid.stop();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -428,7 +428,9 @@ export class GridLedgerClient {
     if (filter.fromTime !== undefined) floor = Math.max(floor, await this.blockAtTime(filter.fromTime, latest));
     if (filter.toTime !== undefined) to = Math.min(to, (await this.blockAtTime(filter.toTime + 1n, latest)) - 1);
     const events: LedgerEvent[] = [];
-    let range = Math.min(this.logRange, 2_000);
+    // Start with as many blocks as the page has rows and widen while the blocks read are sparse: a dense chain
+    // reads about one page of logs, a sparse one a few growing ranges.
+    let range = Math.min(this.logRange, Math.max(size, 16));
     while (to >= floor && events.length < size) {
       const from = Math.max(floor, to - range + 1);
       const found = (await this.#logs(kinds, topic1, from, to, topic2, topic3))
@@ -436,7 +438,7 @@ export class GridLedgerClient {
         .sort((a, b) => compareEvents(b, a));
       for (const e of found) events.push(e);
       to = from - 1;
-      if (found.length === 0) range = Math.min(this.logRange, range * 2);
+      if (found.length < (size - events.length + found.length) / 2) range = Math.min(this.logRange, range * 4);
     }
     const result = events.slice(0, size);
     const last = result.at(-1);

@@ -2,14 +2,13 @@
  * A private grid in a temp dir: anvil on a free loopback port, GridLedger deployed from the build artifact,
  * and an embedded bill store. The simulator's --local mode, the simulator test and the benchmarks run on it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ContractFactory, type InterfaceAbi, type JsonRpcSigner } from "ethers";
 import { openBillStore, type EmbeddedBillStore } from "../billStore.js";
-import { anvilBinary, LOCAL_CHAIN_ID } from "../stack/localChain.js";
+import { startLocalChain, type LocalChain } from "../stack/localChain.js";
 import { freePort } from "../stack/ports.js";
 import { ReceiptPollingProvider } from "./provider.js";
 
@@ -101,60 +100,12 @@ export async function startLocalGrid(options: LocalGridOptions = {}): Promise<Lo
   }
 }
 
-export interface EphemeralChain {
-  url: string;
-  chainId: number;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
+export type EphemeralChain = LocalChain;
 
 /**
- * anvil with nothing persisted, on a free loopback port. (The stack's startLocalChain writes the whole chain to
- * a state file every 10 s, which a benchmark holding 100,000 blocks cannot afford.)
+ * anvil with nothing persisted, on a free loopback port. (The stack keeps the whole chain in a state file written
+ * every 10 s, which a benchmark holding 100,000 blocks cannot afford.)
  */
 export async function startEphemeralChain(options: { accounts: number; port?: number; gasLimit?: bigint }): Promise<EphemeralChain> {
-  const port = options.port ?? (await freePort());
-  const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", String(options.accounts), "--silent"];
-  if (options.gasLimit) args.push("--gas-limit", options.gasLimit.toString());
-  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`anvil exited with code ${child.exitCode}: ${stderr.trim().split("\n").at(-1) ?? ""}`);
-    if (await answers(url)) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`anvil did not answer on ${url} within 30 s`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    chainId: LOCAL_CHAIN_ID,
-    process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(1_000),
-    });
-    return response.ok;
-  } catch {
-    return false;
-  }
+  return startLocalChain({ host: "127.0.0.1", port: options.port ?? (await freePort()), accounts: options.accounts, gasLimit: options.gasLimit });
 }

@@ -54,21 +54,19 @@ export function checkStateFile(stateFile: string): void {
 export async function startLocalChain(options: {
   host: string;
   port: number;
-  stateFile: string;
+  /** Where the chain persists; without one, nothing is kept (benchmarks holding many blocks). */
+  stateFile?: string;
   accounts: number;
+  gasLimit?: bigint;
   log?: (line: string) => void;
 }): Promise<LocalChain> {
-  checkStateFile(options.stateFile);
-  const args = [
-    "--host", options.host,
-    "--port", String(options.port),
-    "--chain-id", String(LOCAL_CHAIN_ID),
-    "--accounts", String(options.accounts),
-    "--state", options.stateFile,
+  const args = ["--host", options.host, "--port", String(options.port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", String(options.accounts), "--silent"];
+  if (options.stateFile) {
+    checkStateFile(options.stateFile);
     // Also write the state every 10 s, so that even a crash loses at most a few seconds of blocks.
-    "--state-interval", "10",
-    "--silent",
-  ];
+    args.push("--state", options.stateFile, "--state-interval", "10");
+  }
+  if (options.gasLimit) args.push("--gas-limit", options.gasLimit.toString());
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {

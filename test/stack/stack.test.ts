@@ -25,13 +25,18 @@ interface Stack {
   exited: Promise<number | null>;
 }
 
+/** Every stack a test started, stopped in afterAll even when a test failed half-way. */
+const started: Stack[] = [];
+
 function startStack(args: string[]): Stack {
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  const stack = { child, output: () => output, exited };
+  started.push(stack);
+  return stack;
 }
 
 async function waitFor(stack: Stack, text: string | RegExp, timeoutMs = 120_000): Promise<void> {
@@ -64,6 +69,10 @@ beforeAll(async () => {
   args = ["--data-dir", dataDir, "--rpc-port", String(ports.rpc), "--ipfs-port", String(ports.ipfs), "--web-port", String(ports.web)];
 });
 afterAll(async () => {
+  for (const stack of started) {
+    if (stack.child.exitCode === null && stack.child.signalCode === null) stack.child.kill("SIGTERM");
+    await stack.exited;
+  }
   await rm(dataDir, { recursive: true, force: true });
   await rm(journalDir(deploymentId(dataDir, 31337)), { recursive: true, force: true });
 });

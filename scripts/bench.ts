@@ -1,6 +1,7 @@
 /**
  * Every benchmark in one process, on local anvil nodes it starts itself (a fresh one per part): gas per event, throughput against
- * the node's ceiling, latency (submit → mined → alert), bills end to end, and scaling with the records on chain.
+ * the node's ceiling, latency (submit → mined → alert), bills end to end, scaling with the records on chain, and
+ * batched signed readings through the aggregator (the same measurement as `npm run bench:batching`).
  * Writes bench/results/*.json, the charts docs/bench/*.svg and docs/BENCHMARKS.md. Reports; never fails on a time.
  *
  *   npm run bench                 # full (several minutes: 1,000 gas records per kind, 100,000 records for scaling)
@@ -18,13 +19,14 @@ import { measureLatency } from "../src/bench/latency.js";
 import { machineInfo } from "../src/bench/machine.js";
 import { charts, markdown, summarize, type BenchRun, type Section } from "../src/bench/report.js";
 import { hex, rpc, rpcBatch } from "../src/bench/rpc.js";
+import { measureBatching } from "../src/bench/batching.js";
 import { measureScaling } from "../src/bench/scaling.js";
 import { measureThroughput } from "../src/bench/throughput.js";
 import { describeError } from "../src/ledgerErrors.js";
 import { startLocalGrid, type LocalGrid } from "../src/sim/localGrid.js";
 import { useFetchTransport } from "../src/sim/provider.js";
 
-const SECTIONS = ["gas", "throughput", "latency", "bills", "scaling"] as const;
+const SECTIONS = ["gas", "throughput", "latency", "bills", "scaling", "batching"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(",")}]
@@ -52,8 +54,17 @@ if (unknown.length) {
 }
 const quick = values.quick ?? false;
 const sizes = quick
-  ? { gasRecords: 40, accounts: 4, perAccount: 25, rounds: 3, latencySamples: 60, bills: 20, levels: [1_000, 3_000] }
-  : { gasRecords: 1_000, accounts: 16, perAccount: 100, rounds: 5, latencySamples: 300, bills: 100, levels: [1_000, 10_000, 100_000] };
+  ? { gasRecords: 40, accounts: 4, perAccount: 25, rounds: 3, latencySamples: 60, bills: 20, levels: [1_000, 3_000], batchSizes: [1, 10, 100, 1_000] }
+  : {
+      gasRecords: 1_000,
+      accounts: 16,
+      perAccount: 100,
+      rounds: 5,
+      latencySamples: 300,
+      bills: 100,
+      levels: [1_000, 10_000, 100_000],
+      batchSizes: [1, 10, 100, 1_000, 10_000],
+    };
 
 const root = path.resolve(import.meta.dirname, "..");
 const resultsDir = path.join(root, "bench/results");
@@ -151,6 +162,20 @@ run.scaling = await section("scaling", () =>
     const devAccounts = await rpc<string[]>(grid.rpcUrl, "eth_accounts");
     return measureScaling({ url: grid.rpcUrl, provider: grid.provider, operator: grid.operator, levels: sizes.levels, devAccounts, log });
   }),
+);
+
+// Batched readings: the aggregator starts its own local grid. Sizes and counts as `npm run bench:batching`.
+run.batching = await section(
+  "batching",
+  () =>
+    measureBatching({
+      sizes: sizes.batchSizes,
+      readingsPerSize: (size) => (quick ? Math.max(size, 100) : Math.max(size * 2, 1_000)),
+      log,
+    }),
+  "batching.json",
+  // batching.json keeps the shape scripts/bench-batching.ts writes.
+  (r) => r,
 );
 
 run.finishedAt = new Date().toISOString();

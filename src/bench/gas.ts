@@ -7,7 +7,6 @@ import {
   Contract,
   ContractFactory,
   keccak256,
-  NonceManager,
   toUtf8Bytes,
   type ContractTransactionResponse,
   type Provider,
@@ -49,22 +48,6 @@ export interface GasResult {
 
 type Method = (...args: unknown[]) => Promise<ContractTransactionResponse>;
 
-/** Fixed gas limit and fees for every measured transaction (gas used depends on neither). */
-const overrides: { gasLimit: bigint; maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint } = { gasLimit: 3_000_000n };
-
-/**
- * A contract method bound to a signer, with the fixed overrides: no estimate and no fee lookup per transaction,
- * which halves the round trips of a measurement that sends thousands of transactions.
- */
-const fn = (contract: Contract, signer: Signer, name: string): Method => {
-  const method = contract.connect(signer).getFunction(name);
-  return (...args: unknown[]) => {
-    const last = args.at(-1);
-    const extra = last !== null && typeof last === "object" && !Array.isArray(last) ? (args.pop() as object) : {};
-    return method(...args, { ...overrides, ...extra }) as Promise<ContractTransactionResponse>;
-  };
-};
-
 /** Moves the chain's clock forward and mines a block (Hardhat and anvil both answer these). */
 async function advance(provider: Provider & { send(method: string, params: unknown[]): Promise<unknown> }, seconds: number): Promise<void> {
   await provider.send("evm_increaseTime", [seconds]);
@@ -98,6 +81,35 @@ export async function measureGas(options: {
   const baseline = (await new ContractFactory(baselineArtifact.abi, baselineArtifact.bytecode, operator).deploy()) as Contract;
   await baseline.waitForDeployment();
 
+  /** Fixed gas limit and fees for every measured transaction (gas used depends on neither). */
+  const overrides: { gasLimit: bigint; maxFeePerGas?: bigint; maxPriorityFeePerGas?: bigint } = { gasLimit: 3_000_000n };
+  /** Each signer's next nonce, counted here: sends need not wait for the previous receipt nor ask the node. */
+  const nonces = new Map<Signer, Promise<number>>();
+  const nextNonce = (signer: Signer): Promise<number> => {
+    const next = nonces.get(signer) ?? signer.getNonce("pending");
+    nonces.set(signer, next.then((n) => n + 1));
+    return next;
+  };
+  /**
+   * A contract method bound to a signer, with the fixed overrides and a counted nonce: no estimate, no fee or
+   * nonce lookup per transaction, which cuts the round trips of a measurement that sends thousands of them.
+   */
+  const methods = new Map<string, Method>();
+  const bound = (label: string, contract: Contract, signer: Signer, name: string): Method => {
+    let m = methods.get(`${label}/${name}`);
+    if (!m) {
+      const method = contract.connect(signer).getFunction(name);
+      m = async (...args: unknown[]) => {
+        const last = args.at(-1);
+        const extra = last !== null && typeof last === "object" && !Array.isArray(last) ? (args.pop() as object) : {};
+        const nonce = await nextNonce(signer);
+        return method(...args, { ...overrides, ...extra, nonce }) as Promise<ContractTransactionResponse>;
+      };
+      methods.set(`${label}/${name}`, m);
+    }
+    return m;
+  };
+
   const gas: Record<string, { gridledger: number[]; baseline: number[] }> = {};
   const record = (event: string, side: "gridledger" | "baseline", used: bigint) => {
     gas[event] ??= { gridledger: [], baseline: [] };
@@ -106,7 +118,7 @@ export async function measureGas(options: {
 
   // Transactions are sent one after another (so nonces and windows keep their order) without waiting for each
   // receipt; receipts are collected in order at each flush. A transaction's gas does not depend on it.
-  const total = records * 13 + 1;
+  const total = records * 16 + 1;
   let done = 0;
   const queue: { response: ContractTransactionResponse; event?: string; side?: "gridledger" | "baseline" }[] = [];
   async function setFees(): Promise<void> {
@@ -129,16 +141,16 @@ export async function measureGas(options: {
     if (queue.length >= 200) await flush();
   }
 
-  // Each signer keeps its own nonce count, so that sends need not wait for the previous receipt.
-  const managed = new Map<Signer, Signer>();
-  const nm = (signer: Signer) => {
-    if (!managed.has(signer)) managed.set(signer, new NonceManager(signer));
-    return managed.get(signer)!;
-  };
-  const asProducer = (name: string) => fn(ledger, nm(producer), name);
-  const asMeter = (name: string) => fn(ledger, nm(meter), name);
-  const asPurchaser = (name: string) => fn(ledger, nm(purchaser), name);
-  const base = (signer: Signer, name: string) => fn(baseline, nm(signer), name);
+  const asProducer = (name: string) => bound("producer", ledger, producer, name);
+  const asMeter = (name: string) => bound("meter", ledger, meter, name);
+  const asPurchaser = (name: string) => bound("purchaser", ledger, purchaser, name);
+  const baseSigners = new Map<Signer, string>([
+    [baselineUser, "baselineUser"],
+    [meter, "meter"],
+    [purchaser, "purchaser"],
+    [producer, "producer"],
+  ]);
+  const base = (signer: Signer, name: string) => bound(`baseline-${baseSigners.get(signer)}`, baseline, signer, name);
   const meterAddress = await meter.getAddress();
 
   options.log?.(`gas: ${records} records of each kind`);

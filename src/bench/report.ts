@@ -2,6 +2,7 @@
  * The benchmark report: bench/results/summary.json (the headline figures), the charts under docs/bench/*.svg and
  * docs/BENCHMARKS.md, all regenerated from one run's results.
  */
+import type { BatchingResult } from "./batching.js";
 import type { BillsResult } from "./bills.js";
 import type { GasResult } from "./gas.js";
 import type { LatencyResult } from "./latency.js";
@@ -28,6 +29,7 @@ export interface BenchRun {
   latency?: Section<LatencyResult>;
   bills?: Section<BillsResult>;
   scaling?: Section<ScalingResult>;
+  batching?: Section<BatchingResult>;
   errors: Record<string, string>;
 }
 
@@ -35,7 +37,7 @@ const fmt = (n: number | null | undefined, digits = 1) => (n === null || n === u
 const int = (n: number | null | undefined) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US"));
 
 export function summarize(run: BenchRun) {
-  const { gas, throughput, latency, bills, scaling } = run;
+  const { gas, throughput, latency, bills, scaling, batching } = run;
   const first = scaling?.result.levels[0];
   const last = scaling?.result.levels.at(-1);
   const headline: string[] = [];
@@ -57,6 +59,12 @@ export function summarize(run: BenchRun) {
     headline.push(
       `from ${int(first.records)} to ${int(last.records)} records: history page ${fmt(first.historyPageMs)} → ${fmt(last.historyPageMs)} ms, ` +
         `purchase gas ${int(first.gas.purchase)} → ${int(last.gas.purchase)}`,
+    );
+  }
+  const biggest = batching?.result.batches.at(-1);
+  if (biggest) {
+    headline.push(
+      `batches of ${int(biggest.size)} signed readings anchored through the aggregator: ${fmt(biggest.gasPerReading, 1)} gas per reading, ${fmt(biggest.readingsPerSec, 0)} readings/s`,
     );
   }
   return {
@@ -96,6 +104,11 @@ export function summarize(run: BenchRun) {
       purchaseGas: scaling.result.levels.map((l) => l.gas.purchase),
       storageReadingGas: scaling.result.levels.map((l) => l.gas.storageReading),
     },
+    batching: batching && {
+      sizes: batching.result.batches.map((b) => b.size),
+      gasPerReading: batching.result.batches.map((b) => b.gasPerReading),
+      readingsPerSec: batching.result.batches.map((b) => b.readingsPerSec),
+    },
     headline,
     errors: run.errors,
   };
@@ -104,7 +117,7 @@ export function summarize(run: BenchRun) {
 /** The charts, by file name under docs/bench/. */
 export function charts(run: BenchRun): Record<string, string> {
   const out: Record<string, string> = {};
-  const { gas, throughput, latency, bills, scaling } = run;
+  const { gas, throughput, latency, bills, scaling, batching } = run;
   if (gas) {
     const events = Object.keys(gas.result.events);
     out["gas.svg"] = barChart({
@@ -188,10 +201,19 @@ export function charts(run: BenchRun): Record<string, string> {
       yLabel: "gas",
     });
   }
+  if (batching && batching.result.batches.length > 0) {
+    const rows = batching.result.batches;
+    out["batching.svg"] = barChart({
+      title: "Batched signed readings through the aggregator",
+      categories: rows.map((r) => `batch of ${r.size.toLocaleString("en-US")}`),
+      series: [{ name: "readings per second", values: rows.map((r) => r.readingsPerSec) }],
+      yLabel: "readings per second",
+    });
+  }
   return out;
 }
 
-/** "flat" when the largest value is within 50% of the smallest (and within 5% for gas), else how much it grew. */
+/** "flat" when the largest value is within `tolerance` of the smallest (50%; 5% for gas), else how much it moved. */
 export function trend(values: number[], tolerance = 0.5): string {
   if (values.length < 2) return "one level only";
   const min = Math.min(...values);
@@ -199,7 +221,7 @@ export function trend(values: number[], tolerance = 0.5): string {
   if (min > 0 && max / min - 1 <= tolerance) return `flat (${fmt(min, 2)} to ${fmt(max, 2)})`;
   const first = values[0];
   const last = values.at(-1)!;
-  return last >= first ? `grows ×${fmt(last / Math.max(first, 1e-9), 1)} (${fmt(first, 2)} → ${fmt(last, 2)})` : `falls (${fmt(first, 2)} → ${fmt(last, 2)})`;
+  return last >= first ? `up ×${fmt(last / Math.max(first, 1e-9), 1)} (${fmt(first, 2)} → ${fmt(last, 2)})` : `down (${fmt(first, 2)} → ${fmt(last, 2)})`;
 }
 
 function scalingNarrative(s: ScalingResult): string {
@@ -210,11 +232,11 @@ function scalingNarrative(s: ScalingResult): string {
       `a busy purchaser's page is ${trend(l.map((x) => x.purchaserPageMs))} ms; the newest page of all history is ${trend(l.map((x) => x.historyPageMs))} ms; ` +
       `a purchaser with one old record is ${trend(l.map((x) => x.sparsePurchaserPageMs))} ms.`,
     "",
-    `How to read it: history() reads block ranges backwards from the newest block, starting with 2,000 blocks and growing up to ` +
-      `${int(s.logRange)} per eth_getLogs, until it has a page. So a page's cost follows the logs in the newest range, not the ` +
-      "chain's length: it rises while the chain is shorter than the first range and then stays level, but it rises with the " +
-      "records per block (the Blocks column: anvil's automine packs concurrent transactions together). A filtered read that finds " +
-      "few matches walks back to the deployment block, so the purchaser with one old record costs in proportion to the blocks.",
+    "How to read it: history() reads block ranges backwards from the newest block, starting with about as many blocks " +
+      `as rows and widening the range on sparse stretches (at most ${int(s.logRange)} blocks per eth_getLogs), until it has a page. ` +
+      "So a page costs about one page of logs whatever the chain's length. A filtered read that finds few matches widens " +
+      "its way back to the deployment block, so the purchaser whose only record is the first one costs in proportion to " +
+      "the blocks (few calls, each over many blocks).",
   ];
   return parts.join("\n");
 }
@@ -368,6 +390,23 @@ export function markdown(run: BenchRun, chartFiles: string[]): string {
     );
   }
 
+  if (run.batching) {
+    const b = run.batching.result;
+    lines.push(
+      `## Batched readings${from(run.batching)}`,
+      "",
+      `Readings signed by ${b.meters} meters beforehand (signing happens on the meters), submitted to the aggregator, which checks ` +
+        "each signature, journals it, stores the batch file on IPFS and anchors the batch's Merkle root on chain. The clock runs " +
+        "from the first submission to the last batch anchored. Same measurement as `npm run bench:batching`.",
+      "",
+      "| Batch size | Batches | Readings | Gas per batch | Gas per reading | Readings/s |",
+      "|---:|---:|---:|---:|---:|---:|",
+      ...b.batches.map((r) => `| ${int(r.size)} | ${int(r.batches)} | ${int(r.readings)} | ${int(r.gasPerBatch)} | ${fmt(r.gasPerReading, 1)} | ${fmt(r.readingsPerSec, 0)} |`),
+      "",
+      img("batching.svg", "Readings per second by batch size"),
+    );
+  }
+
   const errors = Object.entries(run.errors);
   if (errors.length) lines.push("## Errors", "", ...errors.map(([k, v]) => `- ${k}: ${v}`), "");
   lines.push(
@@ -380,7 +419,7 @@ export function markdown(run: BenchRun, chartFiles: string[]): string {
     "npm run simulate -- --local --duration 60   # the IoT grid simulator on its own chain",
     "```",
     "",
-    "Raw results: `bench/results/{gas,throughput,latency,bills,scaling,summary}.json`.",
+    "Raw results: `bench/results/{gas,throughput,latency,bills,scaling,batching,summary}.json`; the simulator writes `bench/results/simulate.json`.",
     "",
   );
   return lines.join("\n");

@@ -103,8 +103,8 @@ export async function startLocalGrid(options: LocalGridOptions = {}): Promise<Lo
 export type EphemeralChain = LocalChain;
 
 /**
- * anvil with nothing persisted, on a free loopback port. (The stack keeps the whole chain in a state file written
- * every 10 s, which a benchmark holding 100,000 blocks cannot afford.)
+ * anvil with nothing persisted, on a free loopback port: a benchmark holding 100,000 blocks cannot afford the
+ * stack's state file, written every 10 s.
  */
 export async function startEphemeralChain(options: { accounts: number; port?: number; gasLimit?: bigint }): Promise<EphemeralChain> {
   return startLocalChain({ host: "127.0.0.1", port: options.port ?? (await freePort()), accounts: options.accounts, gasLimit: options.gasLimit });

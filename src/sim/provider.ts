@@ -1,11 +1,13 @@
 /**
- * A JSON-RPC provider whose waitForTransaction polls for the receipt itself.
+ * The JSON-RPC provider of the simulator and the benchmarks: no response cache (a receipt polled again must not
+ * come back as the null of 250 ms ago), no batching stall (a request goes out at once), a count of the calls
+ * made per method, and a waitForTransaction that polls for the receipt itself.
  *
  * ethers' own waitForTransaction checks for the receipt once and then waits for the next block event; on a
  * chain that mines a block per transaction (anvil's automine, `npm start`) a transaction mined between the two
- * is not seen until another block comes, which on a quiet chain is never: the sender then waits its whole
- * confirm timeout (measured: 20 s for 7 of 10 concurrent sends). The core TxSender waits through the signer's
- * provider, so giving it this provider fixes that without touching the core.
+ * is not seen until another block comes, which on a quiet chain is never (measured: 7 of 10 concurrent sends
+ * waited the whole 20 s timeout). The core TxSender now polls receipts itself; ethers' own waits (a contract
+ * deployment, tx.wait()) still go through here.
  */
 import {
   FetchRequest,

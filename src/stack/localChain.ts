@@ -60,7 +60,10 @@ export async function startLocalChain(options: {
   gasLimit?: bigint;
   log?: (line: string) => void;
 }): Promise<LocalChain> {
-  const args = ["--host", options.host, "--port", String(options.port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", String(options.accounts), "--silent"];
+  // --prune-history keeps the states of recent blocks in memory only. Without it anvil moves older states to
+  // ~/.foundry/anvil/tmp and leaves them there when stopped: gigabytes per long run. Blocks, receipts and logs
+  // are all kept, and the state file still holds the whole current state.
+  const args = ["--host", options.host, "--port", String(options.port), "--chain-id", String(LOCAL_CHAIN_ID), "--accounts", String(options.accounts), "--silent", "--prune-history", "256"];
   if (options.stateFile) {
     checkStateFile(options.stateFile);
     // Also write the state every 10 s, so that even a crash loses at most a few seconds of blocks.

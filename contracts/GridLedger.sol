@@ -122,9 +122,9 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     uint256 private _batchCount;
 
     /// @param initialOperator The grid operator who resolves disputes.
-    /// @param disputeWindow_ Seconds after a transfer's end during which it may be disputed.
-    /// @param resolutionWindow_ Seconds after the dispute window during which the operator may resolve.
-    /// @param billingTimeout_ Seconds after a purchase or its last transfer after which its purchaser may close it unbilled.
+    /// @param disputeWindow_ Seconds after a transfer is recorded during which its purchaser may dispute it.
+    /// @param resolutionWindow_ Seconds after the dispute window closes during which the operator may resolve a dispute.
+    /// @param billingTimeout_ Seconds after a purchase after which its purchaser may close it unbilled.
     constructor(address initialOperator, uint256 disputeWindow_, uint256 resolutionWindow_, uint256 billingTimeout_) {
         if (initialOperator == address(0)) revert ZeroAddress();
         if (disputeWindow_ == 0 || resolutionWindow_ == 0 || billingTimeout_ == 0) revert ZeroWindow();
@@ -286,9 +286,8 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         uint256 nameLength = bytes(device).length;
         if (nameLength == 0) revert EmptyDeviceName();
         if (nameLength > MAX_DEVICE_NAME) revert DeviceNameTooLong(nameLength, MAX_DEVICE_NAME);
-        if (start < m.lastEnd) revert WindowOverlaps(meter, start, m.lastEnd);
-        uint256 maxAmount = (uint256(m.ratedPower) * (end - start)) / 3600;
-        if (amount > maxAmount) revert DeliveryExceedsRatedPower(meter, amount, maxAmount);
+        _checkWindowAfterLast(meter, start, m.lastEnd);
+        _checkRatedPower(meter, amount, start, end, m.ratedPower);
 
         Delivery storage delivery = _deliveries[purchaseId];
         if (delivery.status != PurchaseStatus.Open) revert PurchaseSettled(purchaseId, delivery.status);
@@ -298,7 +297,7 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         index = delivery.transferCount;
         if (index == MAX_TRANSFERS) revert TooManyTransfers(purchaseId, MAX_TRANSFERS);
 
-        m.lastEnd = uint32(end);
+        _recordWindowEnd(m, end);
         delivery.delivered = uint32(delivered + amount);
         delivery.transferCount = uint16(index + 1);
         ++delivery.pendingCount;
@@ -374,7 +373,7 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
         Delivery storage delivery = _deliveries[purchaseId];
         if (delivery.status != PurchaseStatus.Open) revert PurchaseSettled(purchaseId, delivery.status);
         if (delivery.transferCount == 0) revert NoTransfers(purchaseId);
-        if (delivery.openDisputes != 0) revert DisputesOpen(purchaseId, delivery.openDisputes);
+        _requireNoOpenDisputes(purchaseId, delivery.openDisputes);
         uint256 pending = delivery.pendingCount;
         if (pending != 0) {
             uint256 windowEnd = delivery.lastRecordedAt + _DISPUTE_WINDOW;
@@ -391,7 +390,7 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     /// @inheritdoc IGridLedger
     function closePurchase(uint256 purchaseId) external {
         (Purchase storage bought, Delivery storage delivery) = _purchaserAction(purchaseId);
-        if (delivery.openDisputes != 0) revert DisputesOpen(purchaseId, delivery.openDisputes);
+        _requireNoOpenDisputes(purchaseId, delivery.openDisputes);
         // A fixed deadline from the purchase: transfers do not move it, so a producer cannot keep the escrow
         // locked by recording a little energy now and then.
         uint256 deadline = uint256(bought.purchasedAt) + _BILLING_TIMEOUT;
@@ -570,6 +569,35 @@ contract GridLedger is IGridLedger, ReentrancyGuard {
     /// @inheritdoc IGridLedger
     function billingTimeout() external view returns (uint256) {
         return _BILLING_TIMEOUT;
+    }
+
+    // -------------------------------------------------------------------- rules
+    // Each rule is a function of values the caller has already read, internal and virtual only so that the gas
+    // bench can price it against a build without it (contracts/test/GridLedgerRuleProbe.sol).
+
+    /// A meter's delivery windows never overlap: a window starts at or after the end of that meter's last one.
+    function _checkWindowAfterLast(address meter, uint256 start, uint256 lastEnd) internal view virtual {
+        if (start < lastEnd) revert WindowOverlaps(meter, start, lastEnd);
+    }
+
+    /// The end of a meter's last window, which the next window must not start before.
+    function _recordWindowEnd(Meter storage m, uint256 end) internal virtual {
+        m.lastEnd = uint32(end);
+    }
+
+    /// A meter cannot have delivered more than its rated power over the window: amount ≤ W × s / 3600 Wh.
+    function _checkRatedPower(address meter, uint256 amount, uint256 start, uint256 end, uint256 ratedPower)
+        internal
+        view
+        virtual
+    {
+        uint256 maxAmount = (ratedPower * (end - start)) / 3600;
+        if (amount > maxAmount) revert DeliveryExceedsRatedPower(meter, amount, maxAmount);
+    }
+
+    /// A purchase is not settled while one of its transfers is in dispute.
+    function _requireNoOpenDisputes(uint256 purchaseId, uint256 openDisputes) internal view virtual {
+        if (openDisputes != 0) revert DisputesOpen(purchaseId, openDisputes);
     }
 
     // ----------------------------------------------------------------- internal

@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { gasTableRows, measureGas } from "../src/bench/gas.js";
+import { gasTableRows, measureGas, ruleCostRows } from "../src/bench/gas.js";
 
 const quick = process.argv.includes("--quick");
 const records = quick ? 110 : 1_000;
@@ -22,6 +22,8 @@ await mkdir("bench/results", { recursive: true });
 await writeFile("bench/results/gas.json", JSON.stringify(result, null, 2) + "\n");
 
 console.table(gasTableRows(result));
+console.log("the cost of each meter and dispute rule, and of the operations they bring:");
+console.table(ruleCostRows(result));
 console.log(`mean of storageUpdate, purchase, transfer, bill: ${result.recurringMean} gas (paper: ${result.paperGasPerPush})`);
 console.log(`targets: ${JSON.stringify(result.targets)}`);
 console.log("wrote bench/results/gas.json");

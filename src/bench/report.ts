@@ -77,6 +77,7 @@ export function summarize(run: BenchRun) {
       recurringMean: gas.result.recurringMean,
       paperGasPerPush: gas.result.paperGasPerPush,
       perEvent: Object.fromEntries(Object.entries(gas.result.events).map(([k, v]) => [k, v.gridledger])),
+      ruleCosts: Object.fromEntries(gas.result.ruleCosts.rules.map((r) => [r.rule, r.cost])),
       targets: gas.result.targets,
     },
     throughput: throughput && {
@@ -141,6 +142,9 @@ export function charts(run: BenchRun): Record<string, string> {
         { name: "ceiling: plain ETH transfers, presigned", values: [...t.rounds.map((r) => r.ceilingTxPerSec), t.ceilingTxPerSec] },
         { name: "GridLedger readings, presigned", values: [...t.rounds.map((r) => r.gridledgerPresignedTxPerSec), t.gridledgerPresignedTxPerSec] },
         { name: "GridLedger readings via client", values: [...t.rounds.map((r) => r.gridledgerEventsPerSec), t.gridledgerEventsPerSec] },
+        ...(t.gridledgerEstimatedEventsPerSec === undefined
+          ? []
+          : [{ name: "via client, estimating each", values: [...t.rounds.map((r) => r.gridledgerEstimatedEventsPerSec), t.gridledgerEstimatedEventsPerSec] }]),
         { name: "plain transfers via TxSender", values: [...t.rounds.map((r) => r.plainViaSenderTxPerSec), t.plainViaSenderTxPerSec] },
       ],
       yLabel: "transactions per second",
@@ -296,6 +300,20 @@ export function markdown(run: BenchRun, chartFiles: string[]): string {
         `last record within 1% of the tenth ${g.targets.lastWithinOnePercentOfTenth ? "✓" : "✗"}.`,
       "",
       img("gas.svg", "Gas per event: GridLedger against the literal version and the paper's figure"),
+      "",
+      "### The cost of each meter and dispute rule",
+      "",
+      `The same ${g.ruleCosts.records} purchase cycles on GridLedger and on builds of it without one rule each ` +
+        "(`contracts/test/GridLedgerRuleProbe.sol`), side by side: a rule's cost is what the event it runs in spends over the build without it. " +
+        "The operator role adds nothing to the four events: only `resolveDispute` checks it.",
+      "",
+      "| Rule | Event | With the rule | Without | Cost |",
+      "|---|---|---:|---:|---:|",
+      ...g.ruleCosts.rules.map((r) => `| ${r.rule} | ${r.event} | ${int(r.withRule)} | ${int(r.withoutRule)} | ${int(r.cost)} |`),
+      "",
+      "| Operation the rules bring | Gas |",
+      "|---|---:|",
+      ...Object.entries(g.ruleCosts.operations).map(([op, gas]) => `| ${op} | ${int(gas)} |`),
     );
   }
 
@@ -306,20 +324,23 @@ export function markdown(run: BenchRun, chartFiles: string[]): string {
       "",
       t.method,
       "",
-      "| | Ceiling: plain transfers, presigned | GridLedger, presigned | GridLedger via client | Plain transfers via TxSender |",
-      "|---|---:|---:|---:|---:|",
+      "| | Ceiling: plain transfers, presigned | GridLedger, presigned | GridLedger via client | GridLedger via client, estimating | Plain transfers via TxSender |",
+      "|---|---:|---:|---:|---:|---:|",
       ...t.rounds.map(
         (r) =>
-          `| round ${r.round} (${r.order}) | ${fmt(r.ceilingTxPerSec)} | ${fmt(r.gridledgerPresignedTxPerSec)} | ${fmt(r.gridledgerEventsPerSec)} | ${fmt(r.plainViaSenderTxPerSec)} |`,
+          `| round ${r.round} (${r.order}) | ${fmt(r.ceilingTxPerSec)} | ${fmt(r.gridledgerPresignedTxPerSec)} | ${fmt(r.gridledgerEventsPerSec)} | ${fmt(r.gridledgerEstimatedEventsPerSec)} | ${fmt(r.plainViaSenderTxPerSec)} |`,
       ),
-      `| **median** | **${fmt(t.ceilingTxPerSec)} tx/s** | **${fmt(t.gridledgerPresignedTxPerSec)} tx/s** | **${fmt(t.gridledgerEventsPerSec)} events/s** | **${fmt(t.plainViaSenderTxPerSec)} tx/s** |`,
+      `| **median** | **${fmt(t.ceilingTxPerSec)} tx/s** | **${fmt(t.gridledgerPresignedTxPerSec)} tx/s** | **${fmt(t.gridledgerEventsPerSec)} events/s** | **${fmt(t.gridledgerEstimatedEventsPerSec)} events/s** | **${fmt(t.plainViaSenderTxPerSec)} tx/s** |`,
       "",
       `Ratio GridLedger via client / ceiling: **${fmt(t.ratio, 3)}** (target ≥ ${t.targetRatio}: ${t.meetsTarget ? "met" : "not met"}; reported, not enforced). ` +
         `Presigned GridLedger readings reach ${fmt((t.gridledgerPresignedTxPerSec / t.ceilingTxPerSec) * 100, 0)}% of the ceiling` +
         (t.gridledgerPresignedTxPerSec / t.ceilingTxPerSec >= 0.7 ? ": the contract costs the node little; the gap is the client's. " : ". ") +
         `Per event the client made ${fmt(t.clientCostPerEvent.rpcCalls, 2)} JSON-RPC calls ` +
         `(${Object.entries(t.clientCostPerEvent.rpcCallsByMethod).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(", ")}) ` +
-        `and used ${fmt(t.clientCostPerEvent.nodeCpuMs, 2)} ms of this process's CPU (signing, ABI, ethers), against one call for a presigned transaction. ` +
+        `and used ${fmt(t.clientCostPerEvent.nodeCpuMs, 2)} ms of this process's CPU (signing, ABI, ethers), against one call for a presigned transaction` +
+        (t.estimatedClientCostPerEvent
+          ? `; estimating each reading: ${fmt(t.estimatedClientCostPerEvent.rpcCalls, 2)} calls and ${fmt(t.estimatedClientCostPerEvent.nodeCpuMs, 2)} ms. `
+          : ". ") +
         `Plain transfers through the same sender reach ${fmt(t.plainViaSenderTxPerSec)} tx/s: GridLedger events through the client run at ` +
         `${fmt((t.gridledgerEventsPerSec / t.plainViaSenderTxPerSec) * 100, 0)}% of the client's own rate for a plain transfer.`,
       "",

@@ -16,6 +16,9 @@ const root = path.resolve(import.meta.dirname, "../..");
 export const ARTIFACTS = {
   gridLedger: path.join(root, "artifacts/contracts/GridLedger.sol/GridLedger.json"),
   paperBaseline: path.join(root, "artifacts/contracts/test/PaperBaseline.sol/PaperBaseline.json"),
+  withoutRatedPower: path.join(root, "artifacts/contracts/test/GridLedgerRuleProbe.sol/GridLedgerWithoutRatedPower.json"),
+  withoutWindows: path.join(root, "artifacts/contracts/test/GridLedgerRuleProbe.sol/GridLedgerWithoutWindows.json"),
+  withoutDisputeCheck: path.join(root, "artifacts/contracts/test/GridLedgerRuleProbe.sol/GridLedgerWithoutDisputeCheck.json"),
 };
 
 /** The Ignition module's defaults: 24 h to dispute, 72 h to resolve, 7 days to bill. */

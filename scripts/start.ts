@@ -35,20 +35,21 @@ if (config!.fresh) {
   log(`fresh: removed ${config!.dataDir}`);
 }
 
-let stack;
-try {
-  stack = await startStack(config!, log);
-} catch (error) {
-  fail((error as Error).message);
-}
-log(`\nGridLedger is running. Open ${stack!.webUrl} in your browser. Stop with Ctrl-C.`);
-
+// Signals are handled from here on: during the start they abort it (whatever already runs is stopped), after it
+// they stop the stack. Either way nothing is left running.
+const starting = new AbortController();
+let stack: Awaited<ReturnType<typeof startStack>> | undefined;
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
+  if (!stack) {
+    log(`\n${signal}: stopping the start ...`);
+    starting.abort(new Error(`stopped by ${signal} while starting`));
+    return;
+  }
   log(`\n${signal}: stopping (the chain writes its state) ...`);
-  await stack!.stop();
+  await stack.stop();
   log("stopped; `npm start` picks up where this left off");
   process.exit(0);
 };
@@ -60,3 +61,14 @@ const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) void shutdown("parent exited");
 }, 1_000).unref();
+
+try {
+  stack = await startStack(config!, log, starting.signal);
+} catch (error) {
+  if (starting.signal.aborted) {
+    log("stopped before the stack was up; nothing is left running");
+    process.exit(0);
+  }
+  fail((error as Error).message);
+}
+log(`\nGridLedger is running. Open ${stack!.webUrl} in your browser. Stop with Ctrl-C.`);

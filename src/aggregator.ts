@@ -9,24 +9,16 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { getAddress, type TypedDataDomain } from "ethers";
+import { BATCH_FORMAT, signedReadingToJson, type BatchFile } from "./batchFile.js";
 import { canonicalJson } from "./bill.js";
 import type { BillStore } from "./billStore.js";
 import { cidToOnChain } from "./cid.js";
 import { ledgerInterface, topicOf } from "./events.js";
 import type { GridLedgerClient } from "./ledgerClient.js";
-import { batchTree, LEAF_ENCODING, meterRanges, ReadingError, readingDomain, SequenceGuard, type Reading, type SignedReading } from "./readings.js";
-
-export const BATCH_FORMAT = "gridledger-batch/1";
-
-/** A batch file as stored on IPFS: every reading with its signature, in tree order. */
-export interface BatchFile {
-  format: typeof BATCH_FORMAT;
-  chainId: string;
-  contract: string;
-  leafEncoding: string[];
-  root: string;
-  readings: { meter: string; kind: number; subject: string; value: string; start: string; end: string; seq: string; signature: string }[];
-}
+import { checksumAddress } from "./readingHashes.js";
+import { ReadingJournal } from "./readingJournal.js";
+import { batchTree, checkFields, LEAF_ENCODING, meterRanges, ReadingError, readingDomain, SequenceGuard, type Reading, type SignedReading } from "./readings.js";
+import { SignaturePool } from "./signaturePool.js";
 
 export interface AnchoredBatch {
   batchId: bigint;
@@ -77,20 +69,46 @@ export function decodeSigned(line: string): SignedReading {
   };
 }
 
+/**
+ * A request's refusal: the reading at `index` broke a rule; the `accepted` readings before it were persisted.
+ */
+export class RefusedReading extends ReadingError {
+  constructor(
+    rule: ReadingError["rule"],
+    message: string,
+    readonly index: number,
+    readonly accepted: number,
+  ) {
+    super(rule, message);
+  }
+}
+
+/** Unsettled readings beyond this many batches make submitters wait for the anchoring under way. */
+const BACKLOG_BATCHES = 2;
+
 export class Aggregator {
   readonly domain: TypedDataDomain;
   readonly #o: AggregatorConfig;
   readonly #guard: SequenceGuard;
+  readonly #pool: SignaturePool;
+  readonly #journal: ReadingJournal;
+  /** Each meter's next sequence after its anchored readings: what state.json holds. */
+  readonly #anchoredNext: Map<string, bigint>;
   #pending: SignedReading[];
   #oldestAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<AnchoredBatch | undefined> | undefined;
+  /** Sequence checks and journal appends take their turns here, in the order requests arrived. */
+  #admission: Promise<unknown> = Promise.resolve();
   #anchored = 0;
 
-  private constructor(o: AggregatorConfig, guard: SequenceGuard, pending: SignedReading[]) {
+  private constructor(o: AggregatorConfig, guard: SequenceGuard, anchoredNext: Map<string, bigint>, pending: SignedReading[], pool: SignaturePool) {
     this.#o = o;
     this.#guard = guard;
+    this.#anchoredNext = anchoredNext;
     this.#pending = pending;
+    this.#pool = pool;
+    this.#journal = new ReadingJournal(paths(o.dataDir).pending);
     this.#oldestAt = pending.length ? Date.now() : undefined;
     this.domain = readingDomain(o.client.chainId, o.client.address);
   }
@@ -103,26 +121,49 @@ export class Aggregator {
     await mkdir(o.dataDir, { recursive: true });
     const files = paths(o.dataDir);
     const nextSeqs = existsSync(files.state) ? (JSON.parse(await readFile(files.state, "utf8")) as { nextSeq: Record<string, string> }).nextSeq : {};
-    const guard = new SequenceGuard(Object.entries(nextSeqs).map(([m, n]) => [m, BigInt(n)]));
+    const anchoredNext = new Map(Object.entries(nextSeqs).map(([m, n]) => [getAddress(m), BigInt(n)] as const));
+    const guard = new SequenceGuard(anchoredNext);
+    const pool = new SignaturePool(readingDomain(o.client.chainId, o.client.address));
     const pending: SignedReading[] = [];
-    if (existsSync(files.pending)) {
-      const lines = (await readFile(files.pending, "utf8")).split("\n");
-      for (const [i, line] of lines.entries()) {
-        if (!line.trim()) continue;
-        try {
-          const signed = decodeSigned(line);
-          // Replaying through the guard rebuilds each meter's sequence exactly as it was accepted.
-          if (signed.reading.seq >= guard.next(signed.reading.meter)) guard.accept(readingDomain(o.client.chainId, o.client.address), signed);
-          pending.push(signed);
-        } catch (error) {
-          // Only the last line can be torn by a crash mid-write; it was never acknowledged.
-          if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim())) throw new Error(`${files.pending} line ${i + 1} is corrupted: ${(error as Error).message}`);
+    try {
+      if (existsSync(files.pending)) {
+        const lines = (await readFile(files.pending, "utf8")).split("\n");
+        const decoded = lines.map((line) => {
+          if (!line.trim()) return undefined;
+          try {
+            return decodeSigned(line);
+          } catch (error) {
+            return error as Error;
+          }
+        });
+        const readable = decoded.filter((d): d is SignedReading => d !== undefined && !(d instanceof Error));
+        const refusals = await pool.check(readable);
+        const refusalOf = new Map(readable.map((d, i) => [d, refusals[i]]));
+        for (const [i, d] of decoded.entries()) {
+          if (d === undefined) continue;
+          try {
+            if (d instanceof Error) throw d;
+            // Replaying through the guard rebuilds each meter's sequence exactly as it was accepted.
+            if (d.reading.seq >= guard.next(d.reading.meter)) {
+              checkFields(d.reading);
+              const refusal = refusalOf.get(d);
+              if (refusal) throw refusal;
+              guard.advance(d.reading);
+            }
+            pending.push(d);
+          } catch (error) {
+            // Only the last line can be torn by a crash mid-write; it was never acknowledged.
+            if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim())) throw new Error(`${files.pending} line ${i + 1} is corrupted: ${(error as Error).message}`);
+          }
         }
       }
+      const aggregator = new Aggregator(o, guard, anchoredNext, pending, pool);
+      await aggregator.#recoverIntent();
+      return aggregator;
+    } catch (error) {
+      await pool.close();
+      throw error;
     }
-    const aggregator = new Aggregator(o, guard, pending);
-    await aggregator.#recoverIntent();
-    return aggregator;
   }
 
   get pendingCount(): number {
@@ -140,39 +181,97 @@ export class Aggregator {
 
   /**
    * Accepts a signed reading: signature for this chain and contract, the meter active for some producer, the
-   * next sequence number. Persisted before this resolves; a full batch is anchored right away.
+   * next sequence number. Persisted before this resolves; a full batch starts anchoring right away.
    */
   async submit(signed: SignedReading): Promise<void> {
     await this.submitMany([signed]);
   }
 
   /**
-   * Accepts several readings in order, with one disk write for all of them. On the first refused reading the
-   * ones before it are kept (persisted) and the error names its position.
+   * Accepts several readings in order, with one disk write for all of them (and for whatever other requests
+   * reached the journal at the same time). On the first refused reading the ones before it are kept
+   * (persisted) and a RefusedReading names its position. Requests may overlap: signatures and authorisations
+   * are checked at once, sequences in the order the requests arrived.
    */
   async submitMany(list: readonly SignedReading[]): Promise<void> {
-    const active = new Map<string, boolean>();
+    const checked = this.#check(list);
+    const admitted = this.#admission.then(async () => this.#admit(list, await checked));
+    this.#admission = admitted.catch(() => undefined);
+    const { durable, failure } = await admitted;
+    await durable;
+    // Backpressure: a submitter waits while more than BACKLOG_BATCHES batches are waiting to be anchored.
+    this.#anchorFull();
+    while (this.#pending.length >= BACKLOG_BATCHES * this.#o.batchSize && this.#flushing) {
+      await this.#flushing.catch(() => undefined);
+      this.#anchorFull();
+    }
+    if (failure) throw failure;
+  }
+
+  /**
+   * The checks that need no order, all at once: each reading's fields, its signature (on the thread pool), its
+   * meter's authorisation (one look-up per meter per request). Per reading: the refusal, or undefined.
+   */
+  async #check(list: readonly SignedReading[]): Promise<(Error | undefined)[]> {
+    const meters = new Map<string, Promise<boolean> | Error>();
+    for (const { reading } of list) {
+      if (meters.has(reading.meter)) continue;
+      let address: string;
+      try {
+        address = getAddress(reading.meter);
+      } catch (error) {
+        meters.set(reading.meter, error as Error);
+        continue;
+      }
+      meters.set(reading.meter, this.#o.client.meterOf(address).then((m) => m.active));
+    }
+    const [signatures, active] = await Promise.all([
+      this.#pool.check(list),
+      Promise.all([...meters].map(async ([meter, lookUp]) => [meter, lookUp instanceof Error ? lookUp : await lookUp] as const)),
+    ]);
+    const activeOf = new Map(active);
+    return list.map((signed, i) => {
+      const meter = activeOf.get(signed.reading.meter);
+      if (meter instanceof Error) return meter;
+      if (!meter) return new ReadingError("signature", `meter ${getAddress(signed.reading.meter)} is not an active meter of any producer`);
+      try {
+        checkFields(signed.reading);
+      } catch (error) {
+        return error as Error;
+      }
+      return signatures[i];
+    });
+  }
+
+  /** In arrival order: the sequence rule, then the journal append of the readings accepted. */
+  #admit(list: readonly SignedReading[], refusals: (Error | undefined)[]): { durable: Promise<void>; failure?: RefusedReading | Error } {
     const accepted: SignedReading[] = [];
-    let failure: Error | undefined;
+    let failure: RefusedReading | Error | undefined;
     for (const [i, signed] of list.entries()) {
       try {
-        const meter = getAddress(signed.reading.meter);
-        if (!active.has(meter)) active.set(meter, (await this.#o.client.meterOf(meter)).active);
-        if (!active.get(meter)) throw new ReadingError("signature", `meter ${meter} is not an active meter of any producer`);
-        this.#guard.accept(this.domain, signed);
-        accepted.push(signed);
+        const refusal = refusals[i];
+        if (refusal) throw refusal;
+        this.#guard.advance(signed.reading);
+        // Kept with the meter's checksummed address: the batch file, the tree and the ranges use it.
+        accepted.push({ reading: { ...signed.reading, meter: checksumAddress(signed.reading.meter) }, signature: signed.signature });
       } catch (error) {
-        failure = list.length > 1 ? new ReadingError((error as ReadingError).rule ?? "signature", `reading ${i}: ${(error as Error).message}`) : (error as Error);
+        const rule = error instanceof ReadingError ? error.rule : "signature";
+        failure = list.length > 1 ? new RefusedReading(rule, `reading ${i}: ${(error as Error).message}`, i, i) : error instanceof ReadingError ? new RefusedReading(rule, error.message, 0, 0) : (error as Error);
         break;
       }
     }
-    if (accepted.length) {
-      await appendLines(paths(this.#o.dataDir).pending, accepted.map(encodeSigned));
+    if (accepted.length === 0) return { durable: Promise.resolve(), failure };
+    const durable = this.#journal.append(accepted.map(encodeSigned), () => {
       this.#pending.push(...accepted);
       this.#oldestAt ??= Date.now();
-    }
-    while (this.#pending.length >= this.#o.batchSize) await this.flush();
-    if (failure) throw failure;
+    });
+    return { durable, failure };
+  }
+
+  /** Starts anchoring when a full batch is pending and no anchoring is under way. */
+  #anchorFull(): void {
+    if (this.#flushing || this.#pending.length < this.#o.batchSize) return;
+    this.flush().catch((error: unknown) => this.#o.log(`aggregator: anchoring failed, will retry: ${(error as Error).message}`));
   }
 
   /** Flushes on age: call `start()` once; `stop()` ends it. */
@@ -184,16 +283,42 @@ export class Aggregator {
     }, Math.min(1_000, this.#o.maxAgeMs));
   }
 
+  /** Ends the age flush, waits for the anchoring under way, and releases the threads and the journal. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#admission;
     await this.#flushing?.catch(() => undefined);
+    await this.#journal.close();
+    await this.#pool.close();
   }
 
   /** Anchors up to `batchSize` pending readings now; resolves with the batch, or undefined when none were pending. */
   flush(): Promise<AnchoredBatch | undefined> {
-    this.#flushing ??= this.#anchorNext().finally(() => (this.#flushing = undefined));
+    this.#flushing ??= this.#anchorNext().then(
+      (batch) => {
+        this.#flushing = undefined;
+        this.#anchorFull();
+        return batch;
+      },
+      (error: unknown) => {
+        this.#flushing = undefined;
+        throw error;
+      },
+    );
     return this.#flushing;
+  }
+
+  /** Anchors batch after batch until nothing is pending; resolves with the batches anchored. */
+  async drain(): Promise<AnchoredBatch[]> {
+    const batches: AnchoredBatch[] = [];
+    // Each round anchors at least one reading or stops: bounded by the readings pending.
+    while (this.#pending.length > 0) {
+      const batch = await this.flush();
+      if (batch) batches.push(batch);
+      else if (this.#pending.length === 0) break;
+    }
+    return batches;
   }
 
   async #anchorNext(): Promise<AnchoredBatch | undefined> {
@@ -207,7 +332,7 @@ export class Aggregator {
       contract: this.#o.client.address,
       leafEncoding: LEAF_ENCODING,
       root: tree.root,
-      readings: batch.map((s) => JSON.parse(encodeSigned(s))),
+      readings: batch.map(signedReadingToJson),
     };
     const cid = await this.#o.store.put(new TextEncoder().encode(canonicalJson(file)));
     const ranges = meterRanges(readings);
@@ -230,16 +355,25 @@ export class Aggregator {
 
   /**
    * Drops an anchored batch's readings (by meter and sequence range, so doing it twice changes nothing) from the
-   * pending file, then forgets the intent. The sequence state is written first: a crash in between leaves
-   * readings that the intent's recovery drops again, never a gap.
+   * pending file, then forgets the intent. The sequence state (each meter's next sequence after its anchored
+   * readings) is written first: a crash in between leaves readings that the intent's recovery drops again, never
+   * a gap.
    */
   async #settle(intent: Intent): Promise<void> {
-    const anchored = (r: Reading) =>
-      intent.ranges.some((x) => getAddress(x.meter) === getAddress(r.meter) && r.seq >= BigInt(x.firstSeq) && r.seq <= BigInt(x.lastSeq));
-    this.#pending = this.#pending.filter((s) => !anchored(s.reading));
+    const ranges = new Map(intent.ranges.map((x) => [getAddress(x.meter), { first: BigInt(x.firstSeq), last: BigInt(x.lastSeq) }] as const));
+    for (const [meter, { last }] of ranges) {
+      if (last + 1n > (this.#anchoredNext.get(meter) ?? 1n)) this.#anchoredNext.set(meter, last + 1n);
+    }
     const files = paths(this.#o.dataDir);
-    await writeAtomic(files.state, JSON.stringify({ nextSeq: Object.fromEntries(this.#guard.entries().map(([m, n]) => [m, n.toString()])) }));
-    await writeAtomic(files.pending, this.#pending.map(encodeSigned).join("\n") + (this.#pending.length ? "\n" : ""));
+    await writeAtomic(files.state, JSON.stringify({ nextSeq: Object.fromEntries([...this.#anchoredNext].map(([m, n]) => [m, n.toString()])) }));
+    // Filtered when the rewrite takes its turn, after every append before it is on disk and in #pending.
+    await this.#journal.rewrite(() => {
+      this.#pending = this.#pending.filter(({ reading: r }) => {
+        const range = ranges.get(r.meter);
+        return !(range && r.seq >= range.first && r.seq <= range.last);
+      });
+      return this.#pending.map(encodeSigned).join("\n") + (this.#pending.length ? "\n" : "");
+    });
     await rm(files.intent, { force: true });
     this.#oldestAt = this.#pending.length ? Date.now() : undefined;
   }
@@ -267,32 +401,12 @@ export class Aggregator {
   }
 }
 
-/** Reads a batch file back, checking its format. */
-export function parseBatchFile(bytes: Uint8Array): BatchFile {
-  const file = JSON.parse(new TextDecoder().decode(bytes)) as BatchFile;
-  if (file.format !== BATCH_FORMAT) throw new Error(`batch file: format must be "${BATCH_FORMAT}"`);
-  return file;
-}
-
-export const batchFileReadings = (file: BatchFile): SignedReading[] => file.readings.map((r) => decodeSigned(JSON.stringify(r)));
-
 function paths(dataDir: string) {
   return {
     pending: path.join(dataDir, "pending.jsonl"),
     state: path.join(dataDir, "state.json"),
     intent: path.join(dataDir, "intent.json"),
   };
-}
-
-/** Appends lines and waits until they are on disk. */
-async function appendLines(file: string, lines: readonly string[]): Promise<void> {
-  const handle = await open(file, "a");
-  try {
-    await handle.appendFile(lines.join("\n") + "\n");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function writeAtomic(file: string, text: string): Promise<void> {

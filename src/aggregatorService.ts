@@ -1,15 +1,32 @@
 /**
  * The aggregator's HTTP intake on 127.0.0.1: meters POST signed readings; each is persisted before the answer.
  *
- *   POST /readings   body: one signed reading or an array of them (JSON)   → 202 {"accepted": n}
+ *   POST /readings   body: one signed reading, or an array of them (JSON)   → 202 {"accepted": n}
  *   GET  /status[?meter=0x…]   → {"pending": n, "chainId": "...", "contract": "...", "next": "<meter's next seq>"}
+ *
+ * A body is checked whole before anything is taken: a malformed element is refused with 400, naming its index
+ * and field ("readings[3].seq: …"), and none of the request's readings is accepted. Well-formed readings are then
+ * taken in order until the first one the aggregator refuses (signature, authorisation, duplicate, gap): those
+ * before it are accepted and persisted, and the 422 answer says how many ({"accepted": n, "error": "reading n: …"}),
+ * so a meter resends from there.
  */
 import http from "node:http";
-import type { Aggregator } from "./aggregator.js";
-import { decodeSigned } from "./aggregator.js";
-import { ReadingError } from "./readings.js";
+import { z } from "zod";
+import { RefusedReading, type Aggregator } from "./aggregator.js";
+import { signedReadingJson } from "./batchFile.js";
+import { ReadingError, type SignedReading } from "./readings.js";
+import { validate, ValidationError } from "./schemas.js";
 
 const MAX_BODY = 1024 * 1024;
+/** Readings in one request; a 1 MiB body holds about 3,000. */
+export const MAX_READINGS_PER_REQUEST = 10_000;
+
+const readingsBody = z.strictObject({ readings: z.array(signedReadingJson).min(1).max(MAX_READINGS_PER_REQUEST) });
+
+/** A request body: one signed reading or an array of them; throws a ValidationError naming each bad field. */
+export function parseReadingsBody(body: unknown): SignedReading[] {
+  return Array.isArray(body) ? validate(readingsBody, { readings: body }).readings : [validate(signedReadingJson, body)];
+}
 
 export async function startAggregatorService(options: { aggregator: Aggregator; host?: string; port: number }): Promise<{ url: string; close(): Promise<void> }> {
   const { aggregator } = options;
@@ -18,8 +35,6 @@ export async function startAggregatorService(options: { aggregator: Aggregator; 
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
   };
-  // Readings are taken one request at a time, so each meter's sequence is checked in arrival order.
-  let queue: Promise<unknown> = Promise.resolve();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/status" && req.method === "GET") {
@@ -46,29 +61,23 @@ export async function startAggregatorService(options: { aggregator: Aggregator; 
     });
     req.on("end", () => {
       if (res.headersSent) return;
-      queue = queue.then(async () => {
-        let items: unknown[];
+      void (async () => {
+        let signed: SignedReading[];
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
-          items = Array.isArray(body) ? body : [body];
-        } catch {
-          return reply(res, 400, { error: "body: not JSON" });
-        }
-        let signed;
-        try {
-          signed = items.map((item) => decodeSigned(JSON.stringify(item)));
+          signed = parseReadingsBody(JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown);
         } catch (error) {
-          return reply(res, 400, { accepted: 0, error: `body: not signed readings (${(error as Error).message})` });
+          const message = error instanceof ValidationError ? error.message.replace(/\n/g, "; ") : "body: not JSON";
+          return reply(res, 400, { accepted: 0, error: message });
         }
-        const before = aggregator.pendingCount + aggregator.anchoredCount;
+        // Requests may overlap: the aggregator checks sequences in the order they arrived.
         try {
           await aggregator.submitMany(signed);
         } catch (error) {
-          const accepted = aggregator.pendingCount + aggregator.anchoredCount - before;
-          return reply(res, error instanceof ReadingError ? 422 : 400, { accepted, error: (error as Error).message });
+          const accepted = error instanceof RefusedReading ? error.accepted : 0;
+          return reply(res, error instanceof ReadingError ? 422 : 500, { accepted, error: (error as Error).message });
         }
         reply(res, 202, { accepted: signed.length });
-      });
+      })();
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,9 @@
  * Signed meter readings (EIP-712), off-chain: a meter signs each reading; the core verifies the signature,
  * the domain (chain and contract) and the meter's sequence, refusing duplicates, gaps and replays.
  */
-import { getAddress, verifyTypedData, type Signer, type TypedDataDomain } from "ethers";
+import { BaseWallet, computeAddress, getAddress, SigningKey, type Signer, type TypedDataDomain } from "ethers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { checksumAddress, domainSeparator, readingDigest, readingLeafHash } from "./readingHashes.js";
 
 /** What a reading measures: the available storage of an offer, or energy delivered for a purchase. */
 export const READING_KIND = { storage: 1, energy: 2 } as const;
@@ -48,13 +49,20 @@ export function readingDomain(chainId: bigint | number, contract: string): Typed
 }
 
 export function leafValues(r: Reading): LeafValues {
-  return [getAddress(r.meter), r.kind, r.subject, r.value, r.start, r.end, r.seq];
+  return [checksumAddress(r.meter), r.kind, r.subject, r.value, r.start, r.end, r.seq];
 }
 
-/** A meter signs a reading for one chain and one contract. */
+/**
+ * A meter signs a reading for one chain and one contract. A key held in this process signs the EIP-712 digest
+ * directly (readingDigest.ts; the same signature as signTypedData, which rebuilds its encoders per call);
+ * any other signer gets the typed data.
+ */
 export async function signReading(meter: Signer, domain: TypedDataDomain, reading: Omit<Reading, "meter">): Promise<SignedReading> {
   const full: Reading = { ...reading, meter: getAddress(await meter.getAddress()) };
-  const signature = await meter.signTypedData(domain, READING_TYPES, full);
+  const signature =
+    meter instanceof BaseWallet
+      ? meter.signingKey.sign(readingDigest(domainSeparator(domain), full)).serialized
+      : await meter.signTypedData(domain, READING_TYPES, full);
   return { reading: full, signature };
 }
 
@@ -69,20 +77,33 @@ export class ReadingError extends Error {
   }
 }
 
-/** Checks the signature against the reading's meter for this domain; a reading for another chain or contract fails. */
-export function checkSignature(domain: TypedDataDomain, signed: SignedReading): void {
-  let signer: string;
+/**
+ * The public key that signed the reading (ecrecover over its EIP-712 digest, as ethers' verifyTypedData does).
+ * `separator` is the domain's (readingDigest.ts). Throws a ReadingError for a malformed signature or reading.
+ */
+export function recoverReadingKey(separator: Uint8Array, signed: SignedReading): string {
   try {
-    signer = verifyTypedData(domain, READING_TYPES, signed.reading, signed.signature);
+    return SigningKey.recoverPublicKey(readingDigest(separator, signed.reading), signed.signature);
   } catch (error) {
     throw new ReadingError("signature", `reading ${signed.reading.seq} of meter ${signed.reading.meter}: malformed signature (${(error as Error).message.split(" (")[0]})`);
   }
-  if (getAddress(signer) !== getAddress(signed.reading.meter)) {
-    throw new ReadingError(
-      "signature",
-      `reading ${signed.reading.seq} of meter ${signed.reading.meter}: the signature is not the meter's for chain ${domain.chainId} and contract ${domain.verifyingContract}`,
-    );
-  }
+}
+
+/** The refusal of a well-formed signature made by another key, or for another chain or contract. */
+export function notTheMetersSignature(domain: TypedDataDomain, signed: SignedReading): ReadingError {
+  return new ReadingError(
+    "signature",
+    `reading ${signed.reading.seq} of meter ${signed.reading.meter}: the signature is not the meter's for chain ${domain.chainId} and contract ${domain.verifyingContract}`,
+  );
+}
+
+/**
+ * Checks the signature against the reading's meter for this domain; a reading for another chain or contract
+ * fails. One reading at a time; the aggregator checks many with readingSignatures.ts, under the same rule.
+ */
+export function checkSignature(domain: TypedDataDomain, signed: SignedReading): void {
+  const key = recoverReadingKey(domainSeparator(domain), signed);
+  if (computeAddress(key) !== getAddress(signed.reading.meter)) throw notTheMetersSignature(domain, signed);
 }
 
 /** Checks a reading's own fields. */
@@ -101,20 +122,28 @@ export class SequenceGuard {
   readonly #next = new Map<string, bigint>();
 
   constructor(initial: Iterable<[string, bigint]> = []) {
-    for (const [meter, next] of initial) this.#next.set(getAddress(meter), next);
+    for (const [meter, next] of initial) this.#next.set(checksumAddress(meter), next);
   }
 
   next(meter: string): bigint {
-    return this.#next.get(getAddress(meter)) ?? 1n;
+    return this.#next.get(checksumAddress(meter)) ?? 1n;
   }
 
   /** Verifies signature, fields and sequence, then advances the meter's sequence. */
   accept(domain: TypedDataDomain, signed: SignedReading): void {
     checkFields(signed.reading);
     checkSignature(domain, signed);
-    const meter = getAddress(signed.reading.meter);
+    this.advance(signed.reading);
+  }
+
+  /**
+   * The sequence rule alone, then advances the meter's sequence: for a reading whose fields and signature the
+   * caller has already checked (the aggregator checks signatures of many readings at once).
+   */
+  advance(reading: Reading): void {
+    const meter = checksumAddress(reading.meter);
     const expected = this.next(meter);
-    const seq = signed.reading.seq;
+    const seq = reading.seq;
     if (seq < expected) throw new ReadingError("duplicate", `reading ${seq} of meter ${meter} was already accepted (next is ${expected}): duplicate or replay`);
     if (seq > expected) throw new ReadingError("gap", `reading ${seq} of meter ${meter} leaves a gap: ${expected} is missing`);
     this.#next.set(meter, seq + 1n);
@@ -125,16 +154,29 @@ export class SequenceGuard {
   }
 }
 
+/**
+ * OpenZeppelin's standard tree, built with readingHashes.ts' leaf hash: the same tree and root as
+ * `StandardMerkleTree.of`, whose generic ABI encoder took about a millisecond per leaf.
+ */
+class ReadingTree extends StandardMerkleTree<LeafValues> {
+  static ofReadings(readings: readonly Reading[]): StandardMerkleTree<LeafValues> {
+    const leafHash = ([meter, kind, subject, value, start, end, seq]: LeafValues) =>
+      readingLeafHash({ meter, kind: kind as ReadingKind, subject, value, start, end, seq });
+    const [tree, indexed] = ReadingTree.prepare(readings.map(leafValues), { sortLeaves: false }, leafHash);
+    return new ReadingTree(tree, indexed, LEAF_ENCODING);
+  }
+}
+
 /** The Merkle tree of a batch of readings, in the order given. */
 export function batchTree(readings: readonly Reading[]): StandardMerkleTree<LeafValues> {
-  return StandardMerkleTree.of(readings.map(leafValues), LEAF_ENCODING, { sortLeaves: false });
+  return ReadingTree.ofReadings(readings);
 }
 
 /** The sequence range of each meter in a batch, in first-appearance order. */
 export function meterRanges(readings: readonly Reading[]): { meter: string; firstSeq: bigint; lastSeq: bigint }[] {
   const ranges = new Map<string, { meter: string; firstSeq: bigint; lastSeq: bigint }>();
   for (const r of readings) {
-    const meter = getAddress(r.meter);
+    const meter = checksumAddress(r.meter);
     const range = ranges.get(meter);
     if (!range) ranges.set(meter, { meter, firstSeq: r.seq, lastSeq: r.seq });
     else range.lastSeq = r.seq;

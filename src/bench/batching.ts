@@ -1,7 +1,10 @@
 /**
  * Batched readings: gas per reading and readings per second through the aggregator, per batch size. Readings are
- * signed beforehand (signing happens on the meters); the clock runs from the first submission to the last batch
- * anchored, so it covers signature checks, the journal on disk, the batch file on IPFS and the anchoring.
+ * signed beforehand (signing happens on the meters) and submitted as meters post them: requests of 100, several
+ * in flight at once. The clock runs from the first submission to the last batch anchored, so it covers
+ * signature checks, authorisation look-ups, the journal on disk, the batch file on IPFS and the anchoring.
+ * Each size runs `rounds` times on a fresh aggregator (the same signed readings, new data directory); the row
+ * reports the median.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,6 +14,14 @@ import { Aggregator } from "../aggregator.js";
 import { GridLedgerClient } from "../ledgerClient.js";
 import { READING_KIND, readingDomain, signReading, type SignedReading } from "../readings.js";
 import { startLocalGrid } from "../sim/localGrid.js";
+import { median } from "../stats.js";
+
+/** Readings per request, and requests in flight at once. */
+const REQUEST_SIZE = 100;
+const IN_FLIGHT = 8;
+
+/** Readings per batch size: enough for several batches, and for a sustained rate at the larger sizes. */
+export const defaultReadingsPerSize = (size: number): number => Math.max(size * 3, 1_000);
 
 export interface BatchingRow {
   size: number;
@@ -18,16 +29,28 @@ export interface BatchingRow {
   readings: number;
   gasPerBatch: number;
   gasPerReading: number;
+  /** Median over the rounds. */
   readingsPerSec: number;
+  /** Each round's readings per second. */
+  readingsPerSecRounds: number[];
 }
 
 export interface BatchingResult {
   meters: number;
+  rounds: number;
   batches: BatchingRow[];
 }
 
-export async function measureBatching(options: { sizes: number[]; readingsPerSize: (size: number) => number; meters?: number; log?: (line: string) => void }): Promise<BatchingResult> {
+export async function measureBatching(options: {
+  sizes: number[];
+  readingsPerSize?: (size: number) => number;
+  rounds?: number;
+  meters?: number;
+  log?: (line: string) => void;
+}): Promise<BatchingResult> {
   const log = options.log ?? (() => undefined);
+  const rounds = options.rounds ?? 3;
+  const readingsPerSize = options.readingsPerSize ?? defaultReadingsPerSize;
   const meterCount = options.meters ?? 4;
   const grid = await startLocalGrid({ accounts: 3, gasLimit: 1_000_000_000n });
   const dirs: string[] = [];
@@ -36,7 +59,7 @@ export async function measureBatching(options: { sizes: number[]; readingsPerSiz
     const aggregatorClient = await GridLedgerClient.connect(await grid.provider.getSigner(2), { address: grid.address });
     const { id: offerId } = await producer.openOffer({ capacity: 1_000_000n, available: 500_000n, rate: 1n, location: "Bench grid" });
     const domain = readingDomain(grid.chainId, grid.address);
-    // Each batch size gets fresh meters and a fresh aggregator, so sequences start at 1.
+    // Each batch size gets fresh meters, and each round a fresh aggregator, so sequences start at 1.
     const sign = async (count: number): Promise<SignedReading[]> => {
       const meters = Array.from({ length: meterCount }, () => Wallet.createRandom());
       for (const meter of meters) await producer.authorizeMeter({ meter: meter.address, ratedPower: 10_000n });
@@ -53,30 +76,53 @@ export async function measureBatching(options: { sizes: number[]; readingsPerSiz
 
     const rows: BatchingRow[] = [];
     for (const size of options.sizes) {
-      const total = Math.max(size, options.readingsPerSize(size));
+      const total = Math.max(size, readingsPerSize(size));
       const readings = await sign(total);
-      const dir = await mkdtemp(path.join(tmpdir(), "gridledger-bench-agg-"));
-      dirs.push(dir);
+      const perSec: number[] = [];
       const gasUsed: bigint[] = [];
-      const before = Number(await aggregatorClient.contract.batchCount());
-      const aggregator = await Aggregator.open({ client: aggregatorClient, store: grid.store!, dataDir: dir, batchSize: size, maxAgeMs: 3_600_000 });
-      // Readings arrive in requests of up to 100, as meters post them.
-      const started = performance.now();
-      for (let i = 0; i < readings.length; i += 100) await aggregator.submitMany(readings.slice(i, i + 100));
-      await aggregator.flush();
-      const seconds = (performance.now() - started) / 1000;
-      const after = Number(await aggregatorClient.contract.batchCount());
-      for (let id = before + 1; id <= after; id++) {
-        const batch = await aggregatorClient.batchOf(BigInt(id));
-        const receipt = await grid.provider.getTransactionReceipt(batch!.transactionHash);
-        if (Number(batch!.count) === size) gasUsed.push(receipt!.gasUsed);
+      let batches = 0;
+      for (let round = 1; round <= rounds; round++) {
+        const dir = await mkdtemp(path.join(tmpdir(), "gridledger-bench-agg-"));
+        dirs.push(dir);
+        const before = Number(await aggregatorClient.contract.batchCount());
+        const aggregator = await Aggregator.open({ client: aggregatorClient, store: grid.store!, dataDir: dir, batchSize: size, maxAgeMs: 3_600_000 });
+        const started = performance.now();
+        let next = 0;
+        const poster = async () => {
+          while (next < readings.length) {
+            const from = next;
+            next += REQUEST_SIZE;
+            await aggregator.submitMany(readings.slice(from, from + REQUEST_SIZE));
+          }
+        };
+        await Promise.all(Array.from({ length: IN_FLIGHT }, poster));
+        await aggregator.drain();
+        const seconds = (performance.now() - started) / 1000;
+        await aggregator.stop();
+        perSec.push(Math.round(total / seconds));
+        const after = Number(await aggregatorClient.contract.batchCount());
+        batches = after - before;
+        for (let id = before + 1; id <= after; id++) {
+          const batch = await aggregatorClient.batchOf(BigInt(id));
+          const receipt = await grid.provider.getTransactionReceipt(batch!.transactionHash);
+          if (Number(batch!.count) === size) gasUsed.push(receipt!.gasUsed);
+        }
+        log(`batching: size ${size}, round ${round}/${rounds}: ${perSec.at(-1)} readings/s (${total} readings, ${batches} batches)`);
       }
       const gasPerBatch = gasUsed.length ? Number(gasUsed.reduce((a, b) => a + b, 0n) / BigInt(gasUsed.length)) : 0;
-      const row = { size, batches: after - before, readings: total, gasPerBatch, gasPerReading: Math.round((gasPerBatch / size) * 10) / 10, readingsPerSec: Math.round(total / seconds) };
+      const row: BatchingRow = {
+        size,
+        batches,
+        readings: total,
+        gasPerBatch,
+        gasPerReading: Math.round((gasPerBatch / size) * 10) / 10,
+        readingsPerSec: Math.round(median(perSec)),
+        readingsPerSecRounds: perSec,
+      };
       rows.push(row);
-      log(`batching: size ${size}: ${row.gasPerReading} gas/reading, ${row.readingsPerSec} readings/s (${total} readings, ${row.batches} batches)`);
+      log(`batching: size ${size}: ${row.gasPerReading} gas/reading, ${row.readingsPerSec} readings/s median of ${rounds} (${total} readings, ${row.batches} batches)`);
     }
-    return { meters: meterCount, batches: rows };
+    return { meters: meterCount, rounds, batches: rows };
   } finally {
     await grid.stop();
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });

@@ -4,11 +4,11 @@
  */
 import { Option, type Command } from "commander";
 import { getAddress } from "ethers";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { Aggregator, batchFileReadings, parseBatchFile } from "../aggregator.js";
+import { Aggregator } from "../aggregator.js";
 import { startAggregatorService } from "../aggregatorService.js";
-import { batchTree, checkSignature, LEAF_ENCODING, leafValues, READING_KIND, readingDomain, signReading, type SignedReading } from "../readings.js";
-import { compareEvents, parseLedgerLog, topicOf } from "../events.js";
+import { signedReadingToJson } from "../batchFile.js";
+import { findReading, loadBatch, proveReading } from "../readingProof.js";
+import { READING_KIND, readingDomain, signReading } from "../readings.js";
 import { parseEnergy, parseTime } from "../units.js";
 import type { CliContext } from "./context.js";
 
@@ -44,7 +44,7 @@ export function registerReadingCommands(program: Command, ctx: () => CliContext,
         end: parseTime(o.end),
         seq,
       });
-      const json = toJson(signed);
+      const json = signedReadingToJson(signed);
       if (o.send) {
         const res = await fetch(`${o.send}/readings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(json) });
         const body = (await res.json()) as { error?: string };
@@ -96,56 +96,26 @@ export function registerReadingCommands(program: Command, ctx: () => CliContext,
     .action(async (o: { batch: string; meter: string; seq: string; value?: string }) => {
       const client = await ctx().reader();
       const batchId = BigInt(o.batch);
-      const batch = await client.batchOf(batchId);
-      if (!batch) throw new Error(`batch ${batchId} is not anchored on this chain`);
-      const file = parseBatchFile(await (await ctx().store()).get(batch.cid));
-      const signedReadings = batchFileReadings(file);
+      const batch = await loadBatch(client, await ctx().store(), batchId);
       const meter = getAddress(o.meter);
-      const index = signedReadings.findIndex((s) => s.reading.meter === meter && s.reading.seq === BigInt(o.seq));
-      if (index < 0) throw new Error(`batch ${batchId} holds no reading ${o.seq} of meter ${meter}`);
-      const tree = batchTree(signedReadings.map((s) => s.reading));
-      if (tree.root !== batch.root) throw new Error(`the batch file ${batch.cid} does not match the anchored root ${batch.root}`);
-      const signed = signedReadings[index];
+      const index = findReading(batch, meter, BigInt(o.seq));
+      if (index === undefined) throw new Error(`batch ${batchId} holds no reading ${o.seq} of meter ${meter}`);
+      const signed = batch.readings[index];
       const reading = o.value === undefined ? signed.reading : { ...signed.reading, value: parseEnergy(o.value) };
-      const proof = tree.getProof(index);
-      const values = leafValues(reading);
-      const offChain = StandardMerkleTree.verify(batch.root, LEAF_ENCODING, values, proof);
-      const onChain = await client.verifyReadingOnChain(batchId, tree.leafHash(values), proof);
-      let signature = "valid";
-      try {
-        checkSignature(readingDomain(client.chainId, client.address), { reading, signature: signed.signature });
-      } catch (error) {
-        signature = `invalid: ${(error as Error).message}`;
-      }
-      const authorised = await meterAuthorisedAt(client, meter, batch.blockNumber);
-      const ok = offChain && onChain && signature === "valid" && authorised.active;
-      const result = { ok, batchId, meter, seq: reading.seq, reading: toJson({ reading, signature: signed.signature }), proof, offChain, onChain, signature, authorised };
+      const p = await proveReading(client, batch, { reading, signature: signed.signature });
+      const signature = p.signature.valid ? "valid" : `invalid: ${p.signature.error}`;
+      const authorised = { active: p.authorisation.active, producer: p.authorisation.producer };
+      const result = { ok: p.ok, batchId, meter, seq: reading.seq, reading: signedReadingToJson(p.reading), proof: p.proof, offChain: p.offChain, onChain: p.onChain, signature, authorised };
       out(
         result,
         [
-          `${ok ? "PROVEN" : "NOT PROVEN"}: reading ${reading.seq} of meter ${meter} in batch ${batchId}`,
-          `  Merkle proof off-chain: ${offChain ? "valid" : "invalid"}; on-chain verifyReading: ${onChain ? "valid" : "invalid"}`,
+          `${p.ok ? "PROVEN" : "NOT PROVEN"}: reading ${reading.seq} of meter ${meter} in batch ${batchId}`,
+          `  Merkle proof off-chain: ${p.offChain ? "valid" : "invalid"}; on-chain verifyReading: ${p.onChain ? "valid" : "invalid"}`,
           `  signature: ${signature}`,
-          `  meter at block ${batch.blockNumber}: ${authorised.active ? `active for ${authorised.producer}` : "not authorised"}`,
+          `  meter at block ${p.authorisation.block}: ${authorised.active ? `active for ${authorised.producer}` : "not authorised"}`,
         ].join("\n"),
       );
-      if (!ok) process.exitCode = 1;
+      if (!p.ok) process.exitCode = 1;
     });
 }
 
-/** The meter's authorisation as of a block, from its MeterAuthorized and MeterRevoked logs. */
-async function meterAuthorisedAt(client: Awaited<ReturnType<CliContext["reader"]>>, meter: string, block: number) {
-  const logs = await client.provider.getLogs({
-    address: client.address,
-    fromBlock: client.fromBlock,
-    toBlock: block,
-    topics: [[topicOf("MeterAuthorized"), topicOf("MeterRevoked")], "0x" + meter.slice(2).toLowerCase().padStart(64, "0")],
-  });
-  const latest = logs.map(parseLedgerLog).filter((e) => e !== undefined).sort(compareEvents).at(-1);
-  if (!latest || latest.kind !== "MeterAuthorized") return { active: false, producer: latest && "producer" in latest ? latest.producer : null };
-  return { active: true, producer: latest.producer };
-}
-
-function toJson(s: SignedReading) {
-  return JSON.parse(JSON.stringify({ ...s.reading, signature: s.signature }, (_, v) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, string | number>;
-}

@@ -1,11 +1,14 @@
 /**
  * `npm start -- --demo`: seeds a small grid so a new user sees data at once: 3 producers with a meter each,
- * 5 purchasers, complete cycles with bills on IPFS, and one purchase still awaiting acknowledgement.
+ * 5 purchasers, complete cycles with bills on IPFS, one purchase still awaiting acknowledgement, and one
+ * anchored batch of a meter's signed readings (for the audit view's reading proofs).
  */
 import type { JsonRpcProvider } from "ethers";
+import { Aggregator } from "../aggregator.js";
 import { billBytes, buildBill } from "../bill.js";
 import type { BillStore } from "../billStore.js";
 import { GridLedgerClient } from "../ledgerClient.js";
+import { READING_KIND, readingDomain, signReading } from "../readings.js";
 
 /** Dev-account indexes on the local chain (anvil's unlocked accounts): 0 is the operator. */
 export const DEMO_ROLES = { producers: [1, 2, 3], meters: [4, 5, 6], purchasers: [7, 8, 9, 10, 11] } as const;
@@ -22,6 +25,8 @@ export async function seedDemo(
   address: string,
   store: BillStore,
   log: (line: string) => void,
+  /** Where the demo's reading aggregator keeps its state, so a later `gridledger aggregate` continues it. */
+  aggregatorDir: string,
 ): Promise<{ seeded: boolean }> {
   const client = async (index: number) => GridLedgerClient.connect(await provider.getSigner(index), { address });
   const reader = await GridLedgerClient.connect(provider, { address });
@@ -75,5 +80,27 @@ export async function seedDemo(
     await producers[p].recordBill({ purchaseId, cid });
     log(`demo: purchase ${purchaseId} delivered, acknowledged and billed (${cid})`);
   }
+
+  // The first meter's signed readings behind the first delivery: four quarter-hour energy readings of
+  // purchase 1, then the offer's storage level; the core aggregator stores the batch file and anchors it.
+  const first = purchases[0];
+  const domain = readingDomain(reader.chainId, address);
+  const energy = first.quantity / 4n;
+  const windowStart = first.purchasedAt;
+  const meterSigner = await provider.getSigner(DEMO_ROLES.meters[0]);
+  const readings = [];
+  for (let i = 0n; i < 4n; i++) {
+    const start = windowStart + i * 900n;
+    readings.push(await signReading(meterSigner, domain, { kind: READING_KIND.energy, subject: first.purchaseId, value: energy, start, end: start + 900n, seq: i + 1n }));
+  }
+  const { available } = await reader.offer(offerIds[0]);
+  const storageAt = windowStart + 3600n;
+  readings.push(await signReading(meterSigner, domain, { kind: READING_KIND.storage, subject: offerIds[0], value: available, start: storageAt, end: storageAt + 60n, seq: 5n }));
+  const aggregator = await Aggregator.open({ client: await client(0), store, dataDir: aggregatorDir });
+  await aggregator.submitMany(readings);
+  const batch = await aggregator.flush();
+  await aggregator.stop();
+  if (!batch) throw new Error("demo: the aggregator had no readings to anchor");
+  log(`demo: batch ${batch.batchId} anchored ${batch.count} signed readings of meter ${await meterSigner.getAddress()} (${batch.cid})`);
   return { seeded: true };
 }

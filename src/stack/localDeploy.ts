@@ -40,6 +40,7 @@ export async function deployLocal(
   chainId: number,
   dataDir: string,
   log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<{ address: string; deployedAtBlock: number | null }> {
   const id = deploymentId(dataDir, chainId);
   const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
@@ -55,7 +56,7 @@ export async function deployLocal(
       }
     } else {
       log("deploying GridLedger through Ignition ...");
-      await runIgnition(rpcUrl, id);
+      await runIgnition(rpcUrl, id, signal);
       address = await journalAddress(id);
       if (!address) throw new Error("ignition deploy finished but wrote no GridLedger address");
     }
@@ -66,7 +67,8 @@ export async function deployLocal(
   }
 }
 
-function runIgnition(rpcUrl: string, id: string): Promise<void> {
+/** Runs `hardhat ignition deploy` as a child process; aborting `signal` kills it (no deployer is left running). */
+function runIgnition(rpcUrl: string, id: string, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const args = [
       path.join(root, "node_modules/hardhat/dist/src/cli.js"),
@@ -78,6 +80,7 @@ function runIgnition(rpcUrl: string, id: string): Promise<void> {
       cwd: root,
       env: { ...process.env, GRIDLEDGER_RPC_URL: rpcUrl },
       stdio: ["ignore", "pipe", "pipe"],
+      signal,
     });
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));

@@ -35,13 +35,15 @@ interface StackRecord {
   contract: string;
 }
 
-export async function startStack(config: StackConfig, log: (line: string) => void): Promise<RunningStack> {
+export async function startStack(config: StackConfig, log: (line: string) => void, signal?: AbortSignal): Promise<RunningStack> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop: ${(error as Error).message}`));
-    stops.length = 0;
+    for (const stop of stops.splice(0).reverse()) await stop().catch((error: unknown) => log(`stop: ${(error as Error).message}`));
   };
+  /** Between steps: a stop asked for while starting ends the start here, and the catch below stops what runs. */
+  const go = () => signal?.throwIfAborted();
   try {
+    go();
     if (!config.rpcUrl) await assertPortFree(HOST, config.rpcPort, "--rpc-port");
     if (!config.ipfsUrl) await assertPortFree(HOST, config.ipfsPort, "--ipfs-port");
     await assertPortFree(HOST, config.webPort, "--web-port");
@@ -76,10 +78,12 @@ export async function startStack(config: StackConfig, log: (line: string) => voi
       await mkdir(path.dirname(stateFile), { recursive: true });
       const chain: LocalChain = await startLocalChain({ host: HOST, port: config.rpcPort, stateFile, accounts: DEMO_ACCOUNTS });
       stops.push(() => chain.stop());
+      go();
       rpcUrl = chain.url;
       chainId = chain.chainId;
       if (!hasState) await forgetLocalDeployment(config.dataDir, chainId);
-      ({ address: contract, deployedAtBlock } = await deployLocal(rpcUrl, chainId, config.dataDir, log));
+      ({ address: contract, deployedAtBlock } = await deployLocal(rpcUrl, chainId, config.dataDir, log, signal));
+      go();
       if (record && record.contract.toLowerCase() !== contract.toLowerCase()) {
         throw new Error(
           `the data directory holds GridLedger at ${record.contract} but the deployment names ${contract}: ` +
@@ -104,6 +108,7 @@ export async function startStack(config: StackConfig, log: (line: string) => voi
       ipfsUrl = service.url;
     }
     stops.push(() => store.close());
+    go();
     log(`ipfs     ${ipfsUrl}/api/v0  (gateway ${ipfsUrl}/ipfs/<cid>${config.ipfsUrl ? "" : ", embedded Helia node"})`);
 
     // 3. Demo data.
@@ -111,10 +116,11 @@ export async function startStack(config: StackConfig, log: (line: string) => voi
       if (config.rpcUrl) throw new Error("--demo seeds the local chain's development accounts: drop --rpc-url to use it");
       const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, pollingInterval: 100 });
       try {
-        await seedDemo(provider, contract, store, log);
+        await seedDemo(provider, contract, store, log, path.join(config.dataDir, "aggregator"));
       } finally {
         provider.destroy();
       }
+      go();
     }
 
     // 4. The web app.
@@ -125,6 +131,7 @@ export async function startStack(config: StackConfig, log: (line: string) => voi
       config: { chainId, contract, deployedAtBlock, rpcUrl, ipfsUrl, localAccounts: !config.rpcUrl },
     });
     stops.push(() => web.close());
+    go();
     log(`web      ${web.url}`);
 
     return { rpcUrl, ipfsUrl, webUrl: web.url, chainId, contract, stop: stopAll };

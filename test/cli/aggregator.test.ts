@@ -9,7 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { batchFileReadings, parseBatchFile } from "../../src/aggregator.js";
+import { batchFileReadings, parseBatchFile } from "../../src/batchFile.js";
 import { openBillStore } from "../../src/billStore.js";
 import { GridLedgerClient } from "../../src/ledgerClient.js";
 import { batchTree, leafValues, READING_KIND, readingDomain, signReading, type SignedReading } from "../../src/readings.js";
@@ -98,6 +98,13 @@ describe("reading aggregator", () => {
     const otherChain = await signReading(meterA, readingDomain(11155111, t.address), { ...readings[0].reading, seq: 16n });
     expect((await (await post(url, wire(otherChain))).json()).error).toMatch(/not the meter's for chain 31337/);
     expect((await (await post(url, { ...wire(readings[1]), value: "1001" })).json()).error).toMatch(/signature/);
+    // A malformed element refuses the whole request, naming its index and field: not even the good reading
+    // before it is taken.
+    const next = await signReading(meterA, domain, { ...readings[0].reading, seq: 16n });
+    const malformed = await post(url, [wire(next), { ...wire(next), seq: "sixteen" }]);
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ accepted: 0, error: expect.stringMatching(/^readings\[1\]\.seq: must be a whole number/) });
+    expect((await (await fetch(`${url}/status?meter=${meterA.address}`)).json()).next).toBe("16");
 
     first.child.kill("SIGKILL");
     await first.exited;

@@ -131,6 +131,11 @@ function id(value: unknown): bigint {
   return inRange(integer(value), 1n, MAX_ID);
 }
 
+/** A block number: a whole number 0 to 2^53 − 1 (JSON-RPC block numbers fit a JS number). */
+function blockNumber(value: unknown): number {
+  return Number(inRange(integer(value), 0n, BigInt(Number.MAX_SAFE_INTEGER)));
+}
+
 function transferIndex(value: unknown): bigint {
   return inRange(integer(value), 0n, BigInt(MAX_TRANSFER_INDEX));
 }
@@ -328,6 +333,8 @@ export const fields = {
   device: field<string, string>(utf8Text(MAX_DEVICE_NAME)),
   /** An offer or purchase id, 1 to MAX_ID. */
   id: field<bigint, IntegerLike>(id),
+  /** A block number, 0 to 2^53 − 1. */
+  block: field<number, IntegerLike>(blockNumber),
   /** A transfer index within its purchase, 0 to MAX_TRANSFER_INDEX. */
   transferIndex: field<bigint, IntegerLike>(transferIndex),
   /** A time, unix seconds, 0 to MAX_TIMESTAMP. */
@@ -456,6 +463,39 @@ export const meterInput = z.strictObject({
 /** `withdraw()`: no arguments. */
 export const withdrawInput = z.strictObject({});
 
+/** The audit export (src/auditExport.ts) of blocks `fromBlock..toBlock`, no further than the chain's `head`. */
+export function exportInput(head: number) {
+  return z
+    .strictObject({
+      fromBlock: fields.block,
+      toBlock: fields.block,
+      format: z.enum(["csv", "json"]),
+    })
+    .superRefine(
+      (value, ctx) => {
+        const from = value.fromBlock as unknown;
+        const to = value.toBlock as unknown;
+        if (typeof from === "number" && typeof to === "number" && to < from) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["toBlock"],
+            message: `must be at least the first block (${from}); it is ${to}`,
+            params: { rule: "from_le_to" },
+          });
+        }
+        if (typeof to === "number" && to > head) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["toBlock"],
+            message: `must be at most the latest block (${head}); it is ${to}`,
+            params: { rule: "not_after_head" },
+          });
+        }
+      },
+      { when: isObject },
+    );
+}
+
 // ------------------------------------------------------------------ configuration
 
 /**
@@ -504,6 +544,7 @@ export type DisputeInput = z.output<typeof disputeInput>;
 export type BillInput = z.output<typeof billInput>;
 export type MeterInput = z.output<typeof meterInput>;
 export type WithdrawInput = z.output<typeof withdrawInput>;
+export type ExportInput = z.output<ReturnType<typeof exportInput>>;
 export type Config = z.output<typeof configSchema>;
 
 /** What each schema accepts, for typing a form or a CLI's raw options. */

@@ -30,6 +30,21 @@ export type StorageLevel =
   | { kind: "percent"; numerator: bigint; denominator: bigint; text: string }
   | { kind: "energy"; wh: bigint; text: string };
 
+/**
+ * A level or duration that does not parse: `message` names the setting; `rule` (a stable identifier) and
+ * `detail` (worded to follow the setting's name, "must be …") serve a form that shows it next to its field.
+ */
+export class ThresholdInputError extends RangeError {
+  override readonly name = "ThresholdInputError";
+  constructor(
+    message: string,
+    readonly rule: string,
+    readonly detail: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Parses "20%", "12.5 %" (of capacity, more than 0 and at most 100) or an energy ("10 kWh", "500 Wh"). */
 export function parseStorageLevel(input: string): StorageLevel {
   const text = String(input).trim();
@@ -38,17 +53,30 @@ export function parseStorageLevel(input: string): StorageLevel {
     const decimals = percent[2] ?? "";
     const numerator = BigInt(percent[1] + decimals);
     const denominator = 100n * 10n ** BigInt(decimals.length);
-    if (numerator === 0n || numerator > denominator) throw new RangeError(`storage level: a percentage must be above 0% and at most 100% (got "${text}")`);
+    if (numerator === 0n || numerator > denominator) {
+      throw new ThresholdInputError(
+        `storage level: a percentage must be above 0% and at most 100% (got "${text}")`,
+        "percent_range",
+        `must be above 0% and at most 100% of capacity (got "${text}")`,
+      );
+    }
     return { kind: "percent", numerator, denominator, text };
   }
-  if (/%/.test(text)) throw new RangeError(`storage level: write a percentage as digits and "%", e.g. "20%" or "12.5%" (got "${text}")`);
+  if (/%/.test(text)) {
+    throw new ThresholdInputError(
+      `storage level: write a percentage as digits and "%", e.g. "20%" or "12.5%" (got "${text}")`,
+      "percent_format",
+      `must be digits and "%", e.g. "20%" or "12.5%" (got "${text}")`,
+    );
+  }
   let wh: bigint;
   try {
     wh = parseEnergy(text);
   } catch (error) {
-    throw new RangeError(`storage level: must be a percentage of capacity ("20%") or an energy ("10 kWh"): ${(error as Error).message}`);
+    const detail = `must be a percentage of capacity ("20%") or an energy ("10 kWh"): ${(error as Error).message}`;
+    throw new ThresholdInputError(`storage level: ${detail}`, "level_format", detail);
   }
-  if (wh === 0n) throw new RangeError(`storage level: must be above 0 Wh (got "${text}")`);
+  if (wh === 0n) throw new ThresholdInputError(`storage level: must be above 0 Wh (got "${text}")`, "min", `must be above 0 Wh (got "${text}")`);
   return { kind: "energy", wh, text };
 }
 
@@ -74,14 +102,15 @@ export function parseDuration(input: string): bigint {
   } else if (/^(\d{1,9}[dhms])+$/.test(text)) {
     const seen = new Set<string>();
     for (const [, amount, unit] of text.matchAll(/(\d+)([dhms])/g)) {
-      if (seen.has(unit)) throw new RangeError(`duration: "${unit}" appears twice in "${input}"`);
+      if (seen.has(unit)) throw new ThresholdInputError(`duration: "${unit}" appears twice in "${input}"`, "duration_format", `must name each unit once ("${unit}" appears twice)`);
       seen.add(unit);
       seconds += BigInt(amount) * DURATION_UNITS[unit];
     }
   } else {
-    throw new RangeError(`duration: must be like "2h", "90m", "1h30m", "1d" or a number of seconds (got "${input}")`);
+    const detail = `must be like "2h", "90m", "1h30m", "1d" or a number of seconds (got "${input}")`;
+    throw new ThresholdInputError(`duration: ${detail}`, "duration_format", detail);
   }
-  if (seconds === 0n) throw new RangeError(`duration: must be above 0 (got "${input}")`);
+  if (seconds === 0n) throw new ThresholdInputError(`duration: must be above 0 (got "${input}")`, "min", `must be above 0 (got "${input}")`);
   return seconds;
 }
 

@@ -6,139 +6,41 @@
  * refund; both see their alerts (also after a reload, without duplicates); the audit view shows the records,
  * their counts and verifies a dropped bill file. Screenshots at 375 px and desktop width go to a temp dir.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deploymentId, journalDir } from "../../src/stack/localDeploy.js";
-import { freePort } from "../../src/stack/ports.js";
+import {
+  prepareScreenshots,
+  see,
+  shoot,
+  SHOTS,
+  startBrowserStack,
+  transact,
+  useAccount as signIn,
+  type BrowserStack,
+} from "./support/browserStack.js";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const DIST = path.join(ROOT, "web/dist/index.html");
-/** Where the screenshots go (printed at the end). */
-const SHOTS = process.env.GRIDLEDGER_SCREENSHOTS ?? path.join(tmpdir(), "gridledger-e2e-screenshots");
-
-let stack: { child: ChildProcess; output: () => string; exited: Promise<number | null> } | undefined;
-let browser: Browser | undefined;
-let dataDir: string;
+let stack: BrowserStack;
 let web: string;
+let dataDir: string;
 let accounts: string[] = [];
 
-async function waitFor(text: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (stack!.output().includes(text)) return;
-    if (stack!.child.exitCode !== null) throw new Error(`the stack exited (${stack!.child.exitCode}):\n${stack!.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for "${text}":\n${stack!.output()}`);
-}
-
-async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const response = await fetch(`${web}/rpc`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await response.json()) as { result: T; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
-
 beforeAll(async () => {
-  if (!existsSync(DIST)) {
-    throw new Error(`${path.relative(ROOT, DIST)} is missing: build the web app first with \`npm run build:web\` (npm test builds it)`);
-  }
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (\`apt-get install chromium\`) or set CHROMIUM_PATH`);
-  }
-  dataDir = await mkdtemp(path.join(tmpdir(), "gridledger-web-e2e-"));
-  const ports = { rpc: await freePort(), ipfs: await freePort(), web: await freePort() };
-  const args = ["--data-dir", dataDir, "--rpc-port", String(ports.rpc), "--ipfs-port", String(ports.ipfs), "--web-port", String(ports.web)];
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-  stack = { child, output: () => output, exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
-  await waitFor("is running", 150_000);
-  web = `http://127.0.0.1:${ports.web}`;
-  accounts = await rpc<string[]>("eth_accounts");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    timeout: 60_000,
-  });
-  if (!process.env.GRIDLEDGER_SCREENSHOTS) await rm(SHOTS, { recursive: true, force: true }); // only our own default folder
-  await mkdir(SHOTS, { recursive: true });
+  stack = await startBrowserStack();
+  ({ web, dataDir, accounts } = stack);
+  await prepareScreenshots();
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  if (stack && stack.child.exitCode === null) {
-    stack.child.kill("SIGTERM");
-    const timer = setTimeout(() => stack!.child.kill("SIGKILL"), 20_000);
-    await stack.exited;
-    clearTimeout(timer);
-  }
-  if (dataDir) {
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(journalDir(deploymentId(dataDir, 31337)), { recursive: true, force: true });
-  }
+  await stack?.stop();
 }, 60_000);
 
-/**
- * Clicks a transaction button, checks the gas and fee estimate is shown, signs, and waits until mined (or until
- * `done` shows, for an action whose button goes away once it has done its work).
- */
-async function transact(scope: Locator, button: Locator, done?: Locator): Promise<void> {
-  await button.click();
-  const review = scope.getByRole("group", { name: /^Review/ });
-  await see(review.getByTestId("tx-estimate")).toContainText(/Estimated gas [\d,]+, fee up to [\d.]+ ETH/);
-  await review.getByRole("button", { name: "Sign and send" }).click();
-  await (done ?? scope.getByText(/Mined in block \d+/).first()).waitFor();
-}
-
-async function useAccount(page: Page, index: number, view: string): Promise<void> {
-  await page.getByLabel("Local development account").selectOption(String(index));
-  await see(page.getByTestId("account")).toHaveAttribute("title", new RegExp(accounts[index], "i"));
-  await page
-    .getByRole("navigation", { name: "Views" })
-    .getByRole("link", { name: new RegExp(`^${view}`) })
-    .click();
-}
-
-/** Polling expectations on locators (playwright-core has no `expect`). */
-const see = (locator: Locator) => ({
-  async toContainText(text: string | RegExp, timeout = 20_000) {
-    await locator.filter({ hasText: text }).first().waitFor({ timeout });
-  },
-  async toHaveAttribute(name: string, value: RegExp, timeout = 20_000) {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const actual = await locator.getAttribute(name).catch(() => null);
-      if (actual !== null && value.test(actual)) return;
-      if (Date.now() > deadline) throw new Error(`${name}=${actual} does not match ${value}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  },
-});
+const useAccount = (page: Page, index: number, view: string) => signIn(page, index, accounts[index], view);
 
 describe("web app", () => {
   it("runs a full cycle in the browser: offer, purchase, transfer, acknowledgement, bill, verification, alerts, audit", async () => {
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     const errors: string[] = [];
@@ -159,7 +61,7 @@ describe("web app", () => {
 
   // Runs after the cycle above, on the same chain: offer 1 and its 10 MW meter (account 4) exist.
   it("connects an EIP-6963 wallet on the wrong chain, switches it, buys; a dispute goes to the operator, who upholds it", async () => {
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addInitScript(fakeWallet, { account: accounts[9] });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
@@ -469,8 +371,4 @@ async function alertKeys(page: Page): Promise<string[]> {
     .getByRole("list", { name: "Alert list" })
     .locator("li")
     .evaluateAll((items) => items.map((li) => li.getAttribute("data-key") ?? ""));
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }

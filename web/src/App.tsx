@@ -8,10 +8,15 @@ import type { JsonRpcProvider } from "ethers";
 import { alerts } from "../../src/alerts.js";
 import type { GridLedgerClient } from "../../src/ledgerClient.js";
 import { describeError } from "../../src/ledgerErrors.js";
+import { notificationSteps, ThresholdTracker } from "../../src/thresholds.js";
 import { feedKey } from "./alerts/alertFeed.js";
 import { AlertList, Toasts } from "./alerts/AlertList.js";
+import { AlertSettings } from "./alerts/AlertSettings.js";
 import { AlertsContext } from "./alerts/AlertsContext.js";
+import { browserNotificationEnv, DesktopNotifications } from "./alerts/desktopNotifications.js";
 import { useAlertFeed, type AlertSource } from "./alerts/useAlertFeed.js";
+import { useThresholdNotices, type ThresholdSource } from "./alerts/useThresholdNotices.js";
+import { useThresholdSettings } from "./alerts/useThresholdSettings.js";
 import { AuditView } from "./audit/AuditView.js";
 import { discoverWallets, type AnnouncedWallet } from "./chain/eip6963.js";
 import {
@@ -252,10 +257,27 @@ function ConnectedApp({ config, provider, reader }: { config: AppConfig; provide
       account ? ({ after, signal, onCursor }) => alerts(reader, account, { after, signal, onCursor, pollMs: POLL_MS * 2 }) : undefined,
     [reader, account],
   );
+  const notifications = useMemo(() => new DesktopNotifications(browserNotificationEnv()), []);
   const feed = useAlertFeed({
     storageKey: account ? feedKey(config.chainId, config.contract, account) : undefined,
     source,
     firstCursor: { block: reader.fromBlock, logIndex: -1 },
+    onAlert: (alert) => notifications.notify(alert),
+  });
+  const [thresholds, saveThresholds] = useThresholdSettings(config.chainId, config.contract, account);
+  const thresholdSource = useMemo<ThresholdSource | undefined>(
+    () =>
+      account
+        ? ({ rules, after, signal }) =>
+            notificationSteps(reader, account, { after, signal, tracker: new ThresholdTracker(account, rules), pollMs: POLL_MS * 2 })
+        : undefined,
+    [reader, account],
+  );
+  const thresholdWatch = useThresholdNotices({
+    settings: thresholds,
+    source: thresholdSource,
+    firstCursor: { block: reader.fromBlock, logIndex: -1 },
+    addItems: feed.addItems,
   });
 
   const session = useMemo<Session>(
@@ -344,6 +366,14 @@ function ConnectedApp({ config, provider, reader }: { config: AppConfig; provide
                   items={feed.items}
                   error={feed.error}
                   emptyText={account ? undefined : "Connect an account to see its alerts."}
+                />
+                <AlertSettings
+                  notifications={notifications}
+                  account={account}
+                  settings={thresholds}
+                  onSave={saveThresholds}
+                  block={block}
+                  error={thresholdWatch.error}
                 />
               </div>
             )}

@@ -28,6 +28,10 @@ export interface SessionStub {
   client?: Record<string, unknown>;
   account?: string;
   refresh?: () => void;
+  /** The latest block the session has seen (default 1). */
+  block?: number;
+  /** The IPFS store the session hands out (only the methods the component calls). */
+  billStore?: Record<string, unknown>;
 }
 
 export function renderInSession(ui: ReactElement, stub: SessionStub = {}): RenderResult {
@@ -37,10 +41,11 @@ export function renderInSession(ui: ReactElement, stub: SessionStub = {}): Rende
     client: stub.client,
     account: stub.account ?? (stub.client ? ACCOUNT : undefined),
     signer: stub.client ? { kind: "local", index: 1 } : undefined,
-    block: 1,
+    block: stub.block ?? 1,
     version: 1,
     refresh: stub.refresh ?? (() => undefined),
     billStore: async () => {
+      if (stub.billStore) return stub.billStore;
       throw new Error("no bill store in component tests");
     },
   };

@@ -5,12 +5,13 @@
  */
 import type { Alert, AlertCursor } from "../../../src/alerts.js";
 import { eventKey, type EventKind } from "../../../src/events.js";
+import { describeNotice, type ThresholdNotice } from "../../../src/thresholds.js";
 import { describeEvent, kindLabel } from "../events.js";
 
 export interface StoredAlert {
-  /** eventKey: block hash, transaction hash and log index. */
+  /** eventKey: block hash, transaction hash and log index; a threshold notice's own key. */
   key: string;
-  kind: EventKind;
+  kind: EventKind | ThresholdNotice["type"];
   title: string;
   text: string;
   roles: string[];
@@ -46,6 +47,36 @@ export function toStored(alert: Pick<Alert, "event" | "roles">): StoredAlert {
     transactionHash: e.transactionHash,
     ...("purchaseId" in e ? { purchaseId: e.purchaseId.toString() } : {}),
     ...("offerId" in e ? { offerId: e.offerId.toString() } : {}),
+  };
+}
+
+const NOTICE_TITLES: Record<ThresholdNotice["type"], string> = {
+  "storage-below": "Storage below threshold",
+  "storage-restored": "Storage back above threshold",
+  "delivery-late": "Delivery late",
+};
+
+/** A threshold notice as a feed item: a storage notice sits at its reading, a late delivery where it was found. */
+export function noticeToStored(notice: ThresholdNotice, foundAt: AlertCursor): StoredAlert {
+  const base = { key: notice.key, kind: notice.type, title: NOTICE_TITLES[notice.type], text: describeNotice(notice) };
+  if (notice.type === "delivery-late") {
+    return {
+      ...base,
+      roles: ["purchaser"],
+      blockNumber: foundAt.block,
+      logIndex: foundAt.logIndex,
+      transactionHash: "",
+      purchaseId: notice.purchaseId.toString(),
+    };
+  }
+  const e = notice.event;
+  return {
+    ...base,
+    roles: ["producer"],
+    blockNumber: e.blockNumber,
+    logIndex: e.logIndex,
+    transactionHash: e.transactionHash,
+    offerId: notice.offerId.toString(),
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * Follows the alerts of the connected account (src/alerts.ts), keeps them in the account's feed and raises a
- * toast for each new one. Resumes after the stored cursor; restarts a few seconds after an RPC failure.
+ * toast for each new one. Resumes after the stored cursor; restarts a few seconds after an RPC failure. Items
+ * from elsewhere (threshold notices) join the same feed through `addItems`.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Alert, AlertCursor } from "../../../src/alerts.js";
 import { describeError } from "../../../src/ledgerErrors.js";
-import { laterCursor, loadFeed, mergeAlerts, saveFeed, toStored, type StoredAlert } from "./alertFeed.js";
+import { laterCursor, loadFeed, mergeAlerts, saveFeed, toStored, type Feed, type StoredAlert } from "./alertFeed.js";
 
 /** Where alerts come from: the core's `alerts()` generator, or a stand-in in tests. */
 export type AlertSource = (options: {
@@ -22,6 +23,8 @@ export interface AlertFeedState {
   error: string | undefined;
   dismissToast(key: string): void;
   markRead(): void;
+  /** Adds items to the feed (each once); unless `quiet`, each new one raises a toast and `onAlert`. */
+  addItems(items: readonly StoredAlert[], options?: { quiet?: boolean }): void;
 }
 
 export function useAlertFeed(options: {
@@ -41,6 +44,8 @@ export function useAlertFeed(options: {
   const [error, setError] = useState<string | undefined>();
   const onAlert = useRef(options.onAlert);
   onAlert.current = options.onAlert;
+  /** The feed being followed, its key and storage: shared by the alert loop and addItems. */
+  const current = useRef<{ key: string; storage: Storage; feed: Feed } | undefined>(undefined);
   const { storageKey, source } = options;
   const firstBlock = options.firstCursor?.block;
   const firstLogIndex = options.firstCursor?.logIndex;
@@ -57,29 +62,30 @@ export function useAlertFeed(options: {
     }
     const storage = options.storage ?? window.localStorage;
     const controller = new AbortController();
-    let feed = loadFeed(storage, storageKey);
-    const firstRun = feed.cursor === undefined;
-    setItems(feed.items);
-    const save = () => saveFeed(storage, storageKey, feed);
+    const held = { key: storageKey, storage, feed: loadFeed(storage, storageKey) };
+    current.current = held;
+    const firstRun = held.feed.cursor === undefined;
+    setItems(held.feed.items);
+    const save = () => saveFeed(storage, storageKey, held.feed);
     let quietUntil: AlertCursor | undefined;
 
     const run = async () => {
       while (!controller.signal.aborted) {
-        const after = feed.cursor ?? (firstBlock !== undefined ? { block: firstBlock, logIndex: firstLogIndex ?? -1 } : undefined);
+        const after = held.feed.cursor ?? (firstBlock !== undefined ? { block: firstBlock, logIndex: firstLogIndex ?? -1 } : undefined);
         try {
           for await (const alert of source({
             after,
             signal: controller.signal,
             onCursor: (c) => {
-              feed = { ...feed, cursor: laterCursor(feed.cursor, c) };
+              held.feed = { ...held.feed, cursor: laterCursor(held.feed.cursor, c) };
               if (firstRun && !quietUntil) quietUntil = c;
               save();
             },
           })) {
             if (controller.signal.aborted) return;
             const stored = toStored(alert);
-            const { items: next, added } = mergeAlerts(feed.items, [stored]);
-            feed = { items: next, cursor: laterCursor(feed.cursor, alert.cursor) };
+            const { items: next, added } = mergeAlerts(held.feed.items, [stored]);
+            held.feed = { items: next, cursor: laterCursor(held.feed.cursor, alert.cursor) };
             save();
             if (added.length === 0) continue;
             setItems(next);
@@ -100,11 +106,30 @@ export function useAlertFeed(options: {
       }
     };
     void run();
-    return () => controller.abort();
+    return () => {
+      controller.abort();
+      if (current.current === held) current.current = undefined;
+    };
     // options.storage is fixed for a component's life
   }, [storageKey, source, firstBlock, firstLogIndex, retryMs, toastLimit]);
 
   const dismissToast = useCallback((key: string) => setToasts((t) => t.filter((a) => a.key !== key)), []);
   const markRead = useCallback(() => setUnread(0), []);
-  return { items, toasts, unread, error, dismissToast, markRead };
+  const addItems = useCallback(
+    (incoming: readonly StoredAlert[], options: { quiet?: boolean } = {}) => {
+      const held = current.current;
+      if (!held || incoming.length === 0) return;
+      const { items: next, added } = mergeAlerts(held.feed.items, incoming);
+      if (added.length === 0) return;
+      held.feed = { ...held.feed, items: next };
+      saveFeed(held.storage, held.key, held.feed);
+      setItems(next);
+      if (options.quiet) return;
+      setUnread((n) => n + added.length);
+      setToasts((t) => [...added].reverse().concat(t).slice(0, toastLimit));
+      for (const item of added) onAlert.current?.(item);
+    },
+    [toastLimit],
+  );
+  return { items, toasts, unread, error, dismissToast, markRead, addItems };
 }

@@ -15,6 +15,8 @@ import { Field } from "../forms/Field.js";
 import { fieldIssue, type FieldIssue } from "../forms/useForm.js";
 import { shortHex } from "../format.js";
 import { TxHash } from "../tx/TxAction.js";
+import { ExportPanel } from "./ExportPanel.js";
+import { ReadingProofPanel } from "./ReadingProofPanel.js";
 import { VerifyBillPanel } from "./VerifyBillPanel.js";
 
 const PAGE_SIZE = 20;
@@ -190,6 +192,8 @@ export function AuditView() {
         </nav>
       </section>
       <VerifyBillPanel />
+      <ReadingProofPanel />
+      <ExportPanel />
     </div>
   );
 }

@@ -8,7 +8,10 @@ import { useSession } from "../chain/session.js";
 import { useChainData } from "../chain/useChainData.js";
 import { reasonName } from "../events.js";
 import { formatEnergy, formatEth, formatTime, shortHex } from "../format.js";
+import { eventKey } from "../../../src/events.js";
+import { AnomalyBadge } from "../producer/AnomalyBadge.js";
 import { BillAction } from "../producer/BillAction.js";
+import { useAnomalyFlags } from "../producer/readings.js";
 import { TxAction } from "../tx/TxAction.js";
 import { ProgressSteps } from "../ui/ProgressSteps.js";
 import { BillViewer } from "./BillViewer.js";
@@ -96,6 +99,7 @@ function PurchaseBody({ d, viewer, meters }: { d: PurchaseDetail; viewer: Viewer
 }
 
 function TransferTable({ rows, purchaseId, viewer }: { rows: readonly TransferRow[]; purchaseId: bigint; viewer: Viewer }) {
+  const flags = useAnomalyFlags(); // filled in the producer's dashboard only
   if (rows.length === 0) return <p className="muted small">No transfer recorded yet.</p>;
   return (
     <div className="table-wrap">
@@ -115,7 +119,9 @@ function TransferTable({ rows, purchaseId, viewer }: { rows: readonly TransferRo
           {rows.map((t) => (
             <tr key={t.event.index} data-transfer={t.event.index}>
               <td>{t.event.index}</td>
-              <td>{formatEnergy(t.event.amount)}</td>
+              <td>
+                {formatEnergy(t.event.amount)} <AnomalyBadge flag={flags.get(eventKey(t.event))} />
+              </td>
               <td className="small">
                 {formatTime(t.event.start)} – {formatTime(t.event.end)}
               </td>

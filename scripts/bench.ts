@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { Wallet, id as keccakText } from "ethers";
 import { measureBills } from "../src/bench/bills.js";
 import { measureGas, type GasResult } from "../src/bench/gas.js";
+import { SEPOLIA, chainParameters, paperTable } from "../src/bench/paperTable.js";
 import { measureLatency } from "../src/bench/latency.js";
 import { machineInfo } from "../src/bench/machine.js";
 import { charts, markdown, summarize, type BenchRun, type Section } from "../src/bench/report.js";
@@ -29,15 +30,28 @@ import { useFetchTransport } from "../src/sim/provider.js";
 const SECTIONS = ["gas", "throughput", "latency", "bills", "scaling", "batching"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(",")}]
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(",")}] [--chain-name NAME --gas-limit GAS --slot-seconds S]
 
-  --quick        small sizes, under 2 minutes (CI smoke test)
-  --only LIST    run only these sections (comma-separated); the report takes the others from bench/results
-  -h, --help     this help`;
+  --quick            small sizes, under 2 minutes (CI smoke test)
+  --only LIST        run only these sections (comma-separated); the report takes the others from bench/results
+  --chain-name NAME  the public chain of the paper's table's capacity columns (default ${SEPOLIA.name})
+  --gas-limit GAS    its block gas limit (default ${SEPOLIA.blockGasLimit}, ${SEPOLIA.name}'s)
+  --slot-seconds S   its block time, seconds (default ${SEPOLIA.slotSeconds})
+  -h, --help         this help`;
 
 let values;
 try {
-  ({ values } = parseArgs({ options: { quick: { type: "boolean" }, only: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true }));
+  ({ values } = parseArgs({
+    options: {
+      quick: { type: "boolean" },
+      only: { type: "string" },
+      "chain-name": { type: "string" },
+      "gas-limit": { type: "string" },
+      "slot-seconds": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }));
 } catch (error) {
   process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
   process.exit(2);
@@ -52,6 +66,20 @@ if (unknown.length) {
   process.stderr.write(`bench: --only: unknown section ${unknown.join(", ")} (sections: ${SECTIONS.join(", ")})\n`);
   process.exit(2);
 }
+const customChain = values["chain-name"] !== undefined || values["gas-limit"] !== undefined || values["slot-seconds"] !== undefined;
+const chainCheck = chainParameters.safeParse({
+  name: values["chain-name"] ?? (customChain ? "custom chain" : SEPOLIA.name),
+  blockGasLimit: values["gas-limit"] === undefined ? SEPOLIA.blockGasLimit : Number(values["gas-limit"]),
+  slotSeconds: values["slot-seconds"] === undefined ? SEPOLIA.slotSeconds : Number(values["slot-seconds"]),
+  source: customChain ? "given on the command line" : SEPOLIA.source,
+});
+if (!chainCheck.success) {
+  const flags: Record<string, string> = { name: "--chain-name", blockGasLimit: "--gas-limit", slotSeconds: "--slot-seconds" };
+  const issues = chainCheck.error.issues.map((i) => `${flags[String(i.path[0])] ?? String(i.path[0])}: ${i.code === "invalid_type" ? "must be a number" : i.message}`);
+  process.stderr.write(`bench: ${issues.join("; ")}\n${USAGE}\n`);
+  process.exit(2);
+}
+const chain = chainCheck.data;
 const quick = values.quick ?? false;
 const sizes = quick
   ? { gasRecords: 40, accounts: 4, perAccount: 25, rounds: 3, latencySamples: 60, bills: 20, levels: [1_000, 3_000], batchSizes: [1, 10, 100, 1_000] }
@@ -177,6 +205,23 @@ run.batching = await section(
   // batching.json keeps the shape scripts/bench-batching.ts writes.
   (r) => r,
 );
+
+// The paper's table, recomputed from the gas figures (and a batched reading's share at 1,000 per batch).
+if (run.gas) {
+  const g = run.gas.result.events;
+  const events: Record<string, number> = {
+    "storage update": g.storageUpdate.gridledger,
+    purchase: g.purchase.gridledger,
+    transfer: g.transfer.gridledger,
+    bill: g.bill.gridledger,
+    "mean of the four": run.gas.result.recurringMean,
+  };
+  const batch1000 = run.batching?.result.batches.find((b) => b.size === 1_000);
+  if (batch1000) events["batched reading (1,000 per batch)"] = batch1000.gasPerReading;
+  run.paperTable = paperTable(events, chain);
+  await writeFile(path.join(resultsDir, "paper-table.json"), json(run.paperTable));
+  log("paper table: wrote bench/results/paper-table.json");
+}
 
 run.finishedAt = new Date().toISOString();
 run.durationS = Math.round((performance.now() - started) / 100) / 10;

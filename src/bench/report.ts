@@ -7,6 +7,7 @@ import type { BillsResult } from "./bills.js";
 import type { GasResult } from "./gas.js";
 import type { LatencyResult } from "./latency.js";
 import type { MachineInfo } from "./machine.js";
+import type { PaperTable } from "./paperTable.js";
 import type { ScalingResult } from "./scaling.js";
 import { barChart, lineChart } from "./svg.js";
 import type { ThroughputResult } from "./throughput.js";
@@ -30,6 +31,8 @@ export interface BenchRun {
   bills?: Section<BillsResult>;
   scaling?: Section<ScalingResult>;
   batching?: Section<BatchingResult>;
+  /** Computed from the gas (and batching) figures: no measurement of its own. */
+  paperTable?: PaperTable;
   errors: Record<string, string>;
 }
 
@@ -65,6 +68,14 @@ export function summarize(run: BenchRun) {
   if (biggest) {
     headline.push(
       `batches of ${int(biggest.size)} signed readings anchored through the aggregator: ${fmt(biggest.gasPerReading, 1)} gas per reading, ${fmt(biggest.readingsPerSec, 0)} readings/s`,
+    );
+  }
+  const mean = run.paperTable?.rows.find((r) => r.event === "mean of the four");
+  if (run.paperTable && mean) {
+    const t = run.paperTable;
+    headline.push(
+      `the mean event costs ${mean.feeEth["3"].toFixed(6)} ETH at 3 gwei (paper: ${t.paperFees[0].paperEth}); one deployment on ${t.chain.name} could hold ` +
+        `${int(mean.perDayAtTarget)} such events a day at the gas target (paper: ${int(t.paperPushesPerDay.low)}–${int(t.paperPushesPerDay.high)} pushes a day)`,
     );
   }
   return {
@@ -213,6 +224,14 @@ export function charts(run: BenchRun): Record<string, string> {
       series: [{ name: "readings per second", values: rows.map((r) => r.readingsPerSec) }],
       yLabel: "readings per second",
     });
+    out["batching-gas.svg"] = lineChart({
+      title: "Gas per reading by batch size",
+      x: rows.map((r) => r.size),
+      xLabel: "readings per batch",
+      xLog: true,
+      series: [{ name: "gas per reading", values: rows.map((r) => r.gasPerReading) }],
+      yLabel: "gas per reading",
+    });
   }
   return out;
 }
@@ -314,8 +333,11 @@ export function markdown(run: BenchRun, chartFiles: string[]): string {
       "| Operation the rules bring | Gas |",
       "|---|---:|",
       ...Object.entries(g.ruleCosts.operations).map(([op, gas]) => `| ${op} | ${int(gas)} |`),
+      "",
     );
   }
+
+  if (run.paperTable) lines.push(...paperTableSection(run.paperTable));
 
   if (run.throughput) {
     const t = run.throughput.result;
@@ -418,13 +440,21 @@ export function markdown(run: BenchRun, chartFiles: string[]): string {
       "",
       `Readings signed by ${b.meters} meters beforehand (signing happens on the meters), submitted to the aggregator, which checks ` +
         "each signature, journals it, stores the batch file on IPFS and anchors the batch's Merkle root on chain. The clock runs " +
-        "from the first submission to the last batch anchored. Same measurement as `npm run bench:batching`.",
+        "from the first submission to the last batch anchored" +
+        (b.rounds > 1 ? `; each size ran ${b.rounds} times on a fresh aggregator, and the table gives the median (each round's figure in brackets)` : "") +
+        ". Same measurement as `npm run bench:batching`.",
       "",
       "| Batch size | Batches | Readings | Gas per batch | Gas per reading | Readings/s |",
       "|---:|---:|---:|---:|---:|---:|",
-      ...b.batches.map((r) => `| ${int(r.size)} | ${int(r.batches)} | ${int(r.readings)} | ${int(r.gasPerBatch)} | ${fmt(r.gasPerReading, 1)} | ${fmt(r.readingsPerSec, 0)} |`),
+      ...b.batches.map(
+        (r) =>
+          `| ${int(r.size)} | ${int(r.batches)} | ${int(r.readings)} | ${int(r.gasPerBatch)} | ${fmt(r.gasPerReading, 1)} | ${fmt(r.readingsPerSec, 0)}` +
+          (r.readingsPerSecRounds && r.readingsPerSecRounds.length > 1 ? ` (${r.readingsPerSecRounds.map((x) => fmt(x, 0)).join(" / ")})` : "") +
+          " |",
+      ),
       "",
       img("batching.svg", "Readings per second by batch size"),
+      img("batching-gas.svg", "Gas per reading by batch size"),
     );
   }
 
@@ -444,4 +474,28 @@ export function markdown(run: BenchRun, chartFiles: string[]): string {
     "",
   );
   return lines.join("\n");
+}
+
+/** The paper's fee and capacity table, recomputed from this run's gas. */
+function paperTableSection(t: PaperTable): string[] {
+  // A batched reading's share is a fraction of a gwei's worth: shown with its significant digits, not as 0.000000.
+  const eth = (n: number) => (n >= 1e-6 ? n.toFixed(6) : n.toExponential(2));
+  const gweis = t.paperFees.map((p) => p.gwei);
+  return [
+    "## The paper's table, recomputed",
+    "",
+    `Fee of each event at the paper's gas prices, in ETH, from this run's median gas (the paper's row is its ${int(t.paperGasPerPush)} gas per push; ` +
+      `its table gives ${t.paperFees.map((p) => `${p.paperEth} ETH at ${p.gwei} gwei`).join(", ")}). ` +
+      `Capacity on ${t.chain.name}: ${int(t.chain.blockGasLimit)} gas per block, a block every ${t.chain.slotSeconds} s (${int(t.blocksPerDay)} a day; ` +
+      `source: ${t.chain.source}); "at target" is half the limit, the rate a chain sustains without its base fee rising. ` +
+      `The paper's deployment handled ${int(t.paperPushesPerDay.low)}–${int(t.paperPushesPerDay.high)} pushes a day. ` +
+      "Other chains: `npm run bench -- --only gas --gas-limit N --slot-seconds S --chain-name NAME`.",
+    "",
+    `| Event | Gas | ${gweis.map((g) => `ETH at ${g} gwei`).join(" | ")} | Per block | Per day (full blocks) | Per day (at target) |`,
+    `|---|---:|${gweis.map(() => "---:").join("|")}|---:|---:|---:|`,
+    ...t.rows.map(
+      (r) => `| ${r.event} | ${fmt(r.gas, r.gas < 1_000 ? 1 : 0)} | ${gweis.map((g) => eth(r.feeEth[g])).join(" | ")} | ${int(r.perBlock)} | ${int(r.perDay)} | ${int(r.perDayAtTarget)} |`,
+    ),
+    "",
+  ];
 }

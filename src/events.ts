@@ -1,7 +1,7 @@
 /**
  * GridLedger's events as typed records, parsed from logs. History, alerts, bills and the export all read them here.
  */
-import { Interface, type Log } from "ethers";
+import { Interface, type Log, type Result } from "ethers";
 import { gridLedgerAbi } from "./generated/contracts.js";
 import { onChainToCid } from "./cid.js";
 
@@ -57,6 +57,8 @@ export function topicOf(kind: EventKind): string {
   return ledgerInterface.getEvent(kind)!.topicHash;
 }
 const KIND_BY_TOPIC = new Map<string, EventKind>(EVENT_KINDS.map((k) => [topicOf(k), k]));
+/** Each event's fragment by kind: ethers' parseLog finds it by hashing every event's signature on each call. */
+const FRAGMENT_OF = new Map(EVENT_KINDS.map((k) => [k, ledgerInterface.getEvent(k)!]));
 
 interface Base {
   blockNumber: number;
@@ -119,9 +121,12 @@ export type EventOf<K extends EventKind> = Extract<LedgerEvent, { kind: K }>;
 export function parseLedgerLog(log: Log): LedgerEvent | undefined {
   const kind = KIND_BY_TOPIC.get(log.topics[0]);
   if (!kind) return undefined;
-  const parsed = ledgerInterface.parseLog({ topics: [...log.topics], data: log.data });
-  if (!parsed) return undefined;
-  const a = parsed.args;
+  let a: Result;
+  try {
+    a = ledgerInterface.decodeEventLog(FRAGMENT_OF.get(kind)!, log.data, log.topics);
+  } catch {
+    return undefined;
+  }
   const base: Base = {
     blockNumber: log.blockNumber,
     blockHash: log.blockHash,

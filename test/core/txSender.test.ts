@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { FeeData, JsonRpcProvider, Transaction, Wallet, id as keccakText, type JsonRpcPayload, type JsonRpcResult, type Provider } from "ethers";
+import { cachedFeeData } from "../../src/feeCache.js";
+import { GridLedgerClient } from "../../src/ledgerClient.js";
+import { ledgerInterface } from "../../src/events.js";
+import { LedgerError } from "../../src/ledgerErrors.js";
+import { ReceiptPoller } from "../../src/receiptPoller.js";
+import { ValidationError } from "../../src/schemas.js";
+import { TxRevertedError, TxSender, type TxStatus } from "../../src/txSender.js";
+import { startTestChain, type TestChain } from "../support/localChain.js";
+
+describe("cachedFeeData", () => {
+  const fees = new FeeData(1n, 3n, 1n);
+
+  it("reads the node once per period for every caller on the provider, and again once the period is over", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const provider = { getFeeData: vi.fn(async () => fees) } as unknown as Provider;
+      await Promise.all([cachedFeeData(provider, 1_000), cachedFeeData(provider, 1_000), cachedFeeData(provider, 1_000)]);
+      expect(provider.getFeeData).toHaveBeenCalledTimes(1);
+      vi.setSystemTime(1_000_999);
+      expect(await cachedFeeData(provider, 1_000)).toBe(fees);
+      expect(provider.getFeeData).toHaveBeenCalledTimes(1);
+      vi.setSystemTime(1_001_000);
+      await cachedFeeData(provider, 1_000);
+      expect(provider.getFeeData).toHaveBeenCalledTimes(2);
+      // 0 turns the cache off.
+      await cachedFeeData(provider, 0);
+      expect(provider.getFeeData).toHaveBeenCalledTimes(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("does not keep a failed read", async () => {
+    const getFeeData = vi.fn().mockRejectedValueOnce(new Error("node down")).mockResolvedValue(fees);
+    const provider = { getFeeData } as unknown as Provider;
+    await expect(cachedFeeData(provider, 60_000)).rejects.toThrow("node down");
+    expect(await cachedFeeData(provider, 60_000)).toBe(fees);
+    expect(getFeeData).toHaveBeenCalledTimes(2);
+  });
+});
+
+/**
+ * A provider that records, per HTTP request, how many calls of each method it carried, and the raw transactions
+ * it carried with when the request was out (decoded afterwards: recovering senders costs milliseconds each).
+ */
+class CountingProvider extends JsonRpcProvider {
+  readonly requests: Record<string, number>[] = [];
+  readonly sends: { raws: string[]; start: number; end: number }[] = [];
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const list = Array.isArray(payload) ? payload : [payload];
+    const counts: Record<string, number> = {};
+    for (const p of list) counts[p.method] = (counts[p.method] ?? 0) + 1;
+    this.requests.push(counts);
+    const raws = list.filter((p) => p.method === "eth_sendRawTransaction").map((p) => (p.params as string[])[0]);
+    const send = { raws, start: performance.now(), end: Infinity };
+    if (raws.length) this.sends.push(send);
+    try {
+      return await super._send(payload);
+    } finally {
+      send.end = performance.now();
+    }
+  }
+
+  /** Per account: the nonces of its transactions in the order they left, and the most of its requests out at once. */
+  sendsBy(account: string): { nonces: number[]; mostOut: number } {
+    const mine = this.sends
+      .map((s) => ({ ...s, txs: s.raws.map((raw) => Transaction.from(raw)).filter((tx) => tx.from === account) }))
+      .filter((s) => s.txs.length > 0);
+    const mostOut = Math.max(...mine.map((s) => mine.filter((o) => o.start < s.end && s.start < o.end).length));
+    return { nonces: mine.flatMap((s) => s.txs.map((tx) => tx.nonce)), mostOut };
+  }
+
+  callsOf(method: string): number[] {
+    return this.requests.map((r) => r[method] ?? 0).filter((n) => n > 0);
+  }
+}
+
+describe("TxSender with a key held here (anvil)", () => {
+  let t: TestChain;
+  let provider: CountingProvider;
+  let producer: GridLedgerClient;
+  let offerId: bigint;
+  let walletNo = 0;
+
+  /** A new funded key, authorised as a meter of the producer's offer when asked. */
+  async function newWallet(meter = false): Promise<Wallet> {
+    const wallet = new Wallet(keccakText(`txSender-test/${walletNo++}`), provider);
+    await provider.send("anvil_setBalance", [wallet.address, "0x" + (10n ** 20n).toString(16)]);
+    if (meter) await producer.authorizeMeter({ meter: wallet.address, ratedPower: 10_000n });
+    return wallet;
+  }
+  const nonceOf = (address: string, tag: "latest" | "pending" = "latest") => provider.getTransactionCount(address, tag);
+  const reading = (i: number) => ledgerInterface.encodeFunctionData("recordStorage", [offerId, BigInt(500_000 + i)]);
+
+  beforeAll(async () => {
+    t = await startTestChain();
+    provider = new CountingProvider(t.chain.url, t.chain.chainId, { staticNetwork: true, cacheTimeout: -1 });
+    producer = await GridLedgerClient.connect(await newWallet(), { address: t.address });
+    ({ id: offerId } = await producer.openOffer({ capacity: 1_000_000n, available: 1_000_000n, rate: 1n, location: "Test" }));
+  }, 120_000);
+
+  afterAll(async () => {
+    provider?.destroy();
+    await t?.stop();
+  });
+
+  it("mines many concurrent writes from several accounts, sent in nonce order, receipts asked for in shared batches", async () => {
+    const meters = await Promise.all([newWallet(true), newWallet(true), newWallet(true)]);
+    const clients = await Promise.all(
+      meters.map((m, i) => GridLedgerClient.connect(m, { address: t.address, gasLimits: i === 0 ? undefined : { recordStorage: 100_000n } })),
+    );
+    const before = (await producer.counts()).storageReadings;
+    provider.requests.length = 0;
+    provider.sends.length = 0;
+    const results = await Promise.all(
+      clients.flatMap((c, k) => Array.from({ length: 40 }, (_, i) => c.recordStorage({ offerId, available: BigInt(k * 1_000 + i) }))),
+    );
+    expect(new Set(results.map((r) => r.hash)).size).toBe(120);
+    expect((await producer.counts()).storageReadings).toBe(before + 120n);
+    for (const m of meters) {
+      const nonces = await Promise.all(
+        results.filter((r) => r.receipt.from === m.address).map(async (r) => (await provider.getTransaction(r.hash))!.nonce),
+      );
+      expect(nonces.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      expect(await nonceOf(m.address)).toBe(40);
+      // They left in nonce order, one send request of the account out at a time.
+      expect(provider.sendsBy(m.address)).toEqual({ nonces: Array.from({ length: 40 }, (_, i) => i), mostOut: 1 });
+    }
+    // Receipts of different accounts' transactions travel together: one poller for the provider.
+    expect(Math.max(...provider.callsOf("eth_getTransactionReceipt"))).toBeGreaterThan(1);
+    expect(Math.max(...provider.callsOf("eth_sendRawTransaction"))).toBeGreaterThan(1);
+    expect(ReceiptPoller.for(provider).waiting).toBe(0);
+  });
+
+  it("reports a reverting write sent with a caller's gas limit by its decoded error, and keeps the nonce sequence", async () => {
+    const meter = await newWallet(true);
+    const client = await GridLedgerClient.connect(meter, { address: t.address, gasLimits: { recordStorage: 100_000n } });
+    let revertedHash = "";
+    const outcomes = await Promise.allSettled([
+      client.recordStorage({ offerId, available: 1n }),
+      client.recordStorage({ offerId: 99n, available: 1n }, (s: TxStatus) => {
+        if (s.stage === "pending") revertedHash = s.hash;
+      }),
+      client.recordStorage({ offerId, available: 2n }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    const error = (outcomes[1] as PromiseRejectedResult).reason;
+    expect(error).toBeInstanceOf(LedgerError);
+    expect(error).toMatchObject({ errorName: "UnknownOffer", args: [99n] });
+    // Sent without an estimate, it was mined as failed and used its nonce: no hole, nothing waiting.
+    const reverted = await provider.getTransactionReceipt(revertedHash);
+    expect(reverted!.status).toBe(0);
+    expect((await provider.getTransaction(revertedHash))!.nonce).toBe(1);
+    expect(await nonceOf(meter.address)).toBe(3);
+    expect(await nonceOf(meter.address, "pending")).toBe(3);
+    expect((await client.recordStorage({ offerId, available: 3n })).receipt.status).toBe(1);
+  });
+
+  it("says a write ran out of gas when the caller's gas limit is too low", async () => {
+    const meter = await newWallet(true);
+    const client = await GridLedgerClient.connect(meter, { address: t.address, gasLimits: { recordStorage: 25_000n } });
+    const error = await client.recordStorage({ offerId, available: 7n }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TxRevertedError);
+    expect((error as Error).message).toMatch(/ran out of gas \(limit 25000\)/);
+    expect(await nonceOf(meter.address)).toBe(1);
+  });
+
+  it("fills the nonce of a transaction the node refused while later ones were already out", async () => {
+    const wallet = await newWallet(true);
+    const sender = new TxSender(wallet);
+    const to = t.address;
+    // Below the intrinsic gas: the node refuses it at once, after the next two have taken nonces 1 and 2.
+    const outcomes = await Promise.allSettled([
+      sender.send({ to, data: reading(0), gasLimit: 100_000n }),
+      sender.send({ to, data: reading(1), gasLimit: 1_000n }),
+      sender.send({ to, data: reading(2), gasLimit: 100_000n }),
+      sender.send({ to, data: reading(3), gasLimit: 100_000n }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/intrinsic gas/i);
+    expect(await nonceOf(wallet.address)).toBe(4);
+    // Nonce 1 went to a transfer of nothing to the account itself.
+    const block = await provider.getBlock((await provider.getTransactionReceipt((outcomes[0] as PromiseFulfilledResult<{ hash: string }>).value.hash))!.blockNumber + 1, true);
+    const filler = block!.prefetchedTransactions.find((tx) => tx.from === wallet.address && tx.nonce === 1);
+    expect(filler).toMatchObject({ to: wallet.address, value: 0n, data: "0x" });
+  });
+
+  it("gives a refused nonce back to the next write when it was the last one taken", async () => {
+    const wallet = await newWallet(true);
+    const sender = new TxSender(wallet);
+    await expect(sender.send({ to: t.address, data: reading(0), gasLimit: 1_000n })).rejects.toThrow(/intrinsic gas/i);
+    const receipt = await sender.send({ to: t.address, data: reading(1), gasLimit: 100_000n });
+    expect((await provider.getTransaction(receipt.hash))!.nonce).toBe(0);
+  });
+
+  it("resubmits a dropped transaction with the same nonce and higher fees", async () => {
+    const meter = await newWallet(true);
+    const client = await GridLedgerClient.connect(meter, { address: t.address, confirmTimeoutMs: 300, maxResubmits: 3 });
+    await provider.send("evm_setAutomine", [false]);
+    try {
+      const stages: string[] = [];
+      let first = "";
+      const result = await client.recordStorage({ offerId, available: 11n }, (s) => {
+        stages.push(s.stage);
+        if (s.stage === "pending") {
+          first = s.hash;
+          void provider.send("anvil_dropTransaction", [s.hash]);
+        }
+        if (s.stage === "resubmitted") void provider.send("evm_mine", []);
+      });
+      expect(stages).toEqual(["signing", "pending", "resubmitted", "mined"]);
+      expect(result.hash).not.toBe(first);
+      expect(await provider.getTransaction(first)).toBeNull();
+      expect((await provider.getTransaction(result.hash))!.nonce).toBe(0);
+      expect((await producer.offer(offerId)).available).toBe(11n);
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+  });
+
+  it("keeps at most maxInFlight transactions of one sender out at once", async () => {
+    const wallet = await newWallet(true);
+    const sender = new TxSender(wallet, { maxInFlight: 2 });
+    let out = 0;
+    let most = 0;
+    const track = (s: TxStatus) => {
+      if (s.stage === "pending") most = Math.max(most, ++out);
+      if (s.stage === "mined") out--;
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, i) => sender.send({ to: t.address, data: reading(i), gasLimit: 100_000n }, track)));
+    expect(most).toBe(2);
+    expect(await nonceOf(wallet.address)).toBe(8);
+  });
+
+  it("refuses bad options, naming the field and the rule", async () => {
+    const wallet = await newWallet();
+    expect(() => new TxSender(wallet, { maxInFlight: 0 })).toThrow(ValidationError);
+    expect(() => new TxSender(wallet, { feeBumpPercent: 5 })).toThrow(/feeBumpPercent: must be at least 10/);
+    await expect(GridLedgerClient.connect(wallet, { address: t.address, gasLimits: { recordStorage: 20_000n } })).rejects.toThrow(
+      /gasLimits\.recordStorage: must be at least 21000/,
+    );
+    await expect(
+      GridLedgerClient.connect(wallet, { address: t.address, gasLimits: { recordStorag: 60_000n } as never }),
+    ).rejects.toThrow(/gasLimits\.recordStorag: is not a known field/);
+  });
+});

@@ -14,5 +14,6 @@ const result = await measureBatching({
 });
 await mkdir("bench/results", { recursive: true });
 await writeFile("bench/results/batching.json", JSON.stringify(result, null, 2) + "\n");
+console.log(`signatures: ${result.signatureBackend}`);
 console.table(result.batches.map(({ readingsPerSecRounds, ...row }) => ({ ...row, rounds: readingsPerSecRounds.join(" / ") })));
 console.log("wrote bench/results/batching.json");

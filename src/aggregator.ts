@@ -15,9 +15,10 @@ import type { BillStore } from "./billStore.js";
 import { cidToOnChain } from "./cid.js";
 import { ledgerInterface, topicOf } from "./events.js";
 import type { GridLedgerClient } from "./ledgerClient.js";
-import { checksumAddress } from "./readingHashes.js";
+import { checksumAddress, merkleRoot, readingLeafHash } from "./readingHashes.js";
 import { ReadingJournal } from "./readingJournal.js";
-import { batchTree, checkFields, LEAF_ENCODING, meterRanges, ReadingError, readingDomain, SequenceGuard, type Reading, type SignedReading } from "./readings.js";
+import { checkFields, LEAF_ENCODING, meterRanges, ReadingError, readingDomain, SequenceGuard, type Reading, type SignedReading } from "./readings.js";
+import type { SignatureBackend } from "./readingSignatures.js";
 import { SignaturePool } from "./signaturePool.js";
 
 export interface AnchoredBatch {
@@ -27,6 +28,11 @@ export interface AnchoredBatch {
   count: number;
   hash: string;
   blockNumber: number;
+  gasUsed: bigint;
+  /** gasUsed × the effective gas price, wei. */
+  fee: bigint;
+  /** Each meter's sequence range in the batch. */
+  ranges: { meter: string; firstSeq: bigint; lastSeq: bigint }[];
 }
 
 export interface AggregatorOptions {
@@ -37,9 +43,11 @@ export interface AggregatorOptions {
   batchSize?: number;
   maxAgeMs?: number;
   log?: (line: string) => void;
+  /** Told of each batch this process anchors, once its readings are settled. */
+  onAnchored?: (batch: AnchoredBatch) => void;
 }
 
-type AggregatorConfig = Required<Omit<AggregatorOptions, "log">> & { log: (line: string) => void };
+type AggregatorConfig = Required<Omit<AggregatorOptions, "log" | "onAnchored">> & Pick<AggregatorOptions, "onAnchored"> & { log: (line: string) => void };
 
 /** Written before the anchoring transaction is sent: which readings it anchors. */
 interface Intent {
@@ -49,6 +57,12 @@ interface Intent {
   fromBlock: number;
   ranges: { meter: string; firstSeq: string; lastSeq: string }[];
 }
+
+/** A reading accepted and not yet anchored, with its leaf hash (from the signature check) for the batch tree. */
+type PendingReading = SignedReading & { leaf: string };
+
+/** A reading's checks before its turn: its leaf hash when it passed them, else the refusal. */
+type Verdict = { leaf: string; refusal?: undefined } | { leaf?: undefined; refusal: Error };
 
 const encodeSigned = (s: SignedReading) =>
   JSON.stringify({ ...s.reading, kind: s.reading.kind, subject: String(s.reading.subject), value: String(s.reading.value), start: String(s.reading.start), end: String(s.reading.end), seq: String(s.reading.seq), signature: s.signature });
@@ -88,22 +102,27 @@ const BACKLOG_BATCHES = 2;
 
 export class Aggregator {
   readonly domain: TypedDataDomain;
+  /** How signatures are recovered: natively, or (without the binary) by ethers. */
+  readonly signatureBackend: SignatureBackend;
   readonly #o: AggregatorConfig;
   readonly #guard: SequenceGuard;
   readonly #pool: SignaturePool;
   readonly #journal: ReadingJournal;
   /** Each meter's next sequence after its anchored readings: what state.json holds. */
   readonly #anchoredNext: Map<string, bigint>;
-  #pending: SignedReading[];
+  #pending: PendingReading[];
   #oldestAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<AnchoredBatch | undefined> | undefined;
   /** Sequence checks and journal appends take their turns here, in the order requests arrived. */
   #admission: Promise<unknown> = Promise.resolve();
+  /** Authorisation look-ups under way, by meter. */
+  readonly #lookUps = new Map<string, Promise<boolean>>();
   #anchored = 0;
 
-  private constructor(o: AggregatorConfig, guard: SequenceGuard, anchoredNext: Map<string, bigint>, pending: SignedReading[], pool: SignaturePool) {
+  private constructor(o: AggregatorConfig, guard: SequenceGuard, anchoredNext: Map<string, bigint>, pending: PendingReading[], pool: SignaturePool, backend: SignatureBackend) {
     this.#o = o;
+    this.signatureBackend = backend;
     this.#guard = guard;
     this.#anchoredNext = anchoredNext;
     this.#pending = pending;
@@ -124,8 +143,10 @@ export class Aggregator {
     const anchoredNext = new Map(Object.entries(nextSeqs).map(([m, n]) => [getAddress(m), BigInt(n)] as const));
     const guard = new SequenceGuard(anchoredNext);
     const pool = new SignaturePool(readingDomain(o.client.chainId, o.client.address));
-    const pending: SignedReading[] = [];
+    const pending: PendingReading[] = [];
     try {
+      const backend = await pool.ready;
+      o.log(`aggregator: signatures checked with ${backend} on ${pool.size} threads`);
       if (existsSync(files.pending)) {
         const lines = (await readFile(files.pending, "utf8")).split("\n");
         const decoded = lines.map((line) => {
@@ -137,27 +158,28 @@ export class Aggregator {
           }
         });
         const readable = decoded.filter((d): d is SignedReading => d !== undefined && !(d instanceof Error));
-        const refusals = await pool.check(readable);
-        const refusalOf = new Map(readable.map((d, i) => [d, refusals[i]]));
+        const checks = await pool.check(readable);
+        const checkOf = new Map(readable.map((d, i) => [d, checks[i]]));
         for (const [i, d] of decoded.entries()) {
           if (d === undefined) continue;
           try {
             if (d instanceof Error) throw d;
             // Replaying through the guard rebuilds each meter's sequence exactly as it was accepted.
+            const check = checkOf.get(d)!;
             if (d.reading.seq >= guard.next(d.reading.meter)) {
               checkFields(d.reading);
-              const refusal = refusalOf.get(d);
-              if (refusal) throw refusal;
+              if (check.refusal) throw check.refusal;
               guard.advance(d.reading);
             }
-            pending.push(d);
+            // Lines below the guard were accepted before (their verdict is not asked again): their leaf is hashed here.
+            pending.push({ ...d, leaf: check.leaf ?? readingLeafHash(d.reading) });
           } catch (error) {
             // Only the last line can be torn by a crash mid-write; it was never acknowledged.
             if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim())) throw new Error(`${files.pending} line ${i + 1} is corrupted: ${(error as Error).message}`);
           }
         }
       }
-      const aggregator = new Aggregator(o, guard, anchoredNext, pending, pool);
+      const aggregator = new Aggregator(o, guard, anchoredNext, pending, pool, backend);
       await aggregator.#recoverIntent();
       return aggregator;
     } catch (error) {
@@ -195,65 +217,94 @@ export class Aggregator {
    */
   async submitMany(list: readonly SignedReading[]): Promise<void> {
     const checked = this.#check(list);
-    const admitted = this.#admission.then(async () => this.#admit(list, await checked));
+    const admitted = this.#admission.then(async () => {
+      await this.#backlog();
+      return this.#admit(list, await checked);
+    });
     this.#admission = admitted.catch(() => undefined);
     const { durable, failure } = await admitted;
     await durable;
-    // Backpressure: a submitter waits while more than BACKLOG_BATCHES batches are waiting to be anchored.
     this.#anchorFull();
-    while (this.#pending.length >= BACKLOG_BATCHES * this.#o.batchSize && this.#flushing) {
-      await this.#flushing.catch(() => undefined);
-      this.#anchorFull();
-    }
     if (failure) throw failure;
   }
 
   /**
-   * The checks that need no order, all at once: each reading's fields, its signature (on the thread pool), its
-   * meter's authorisation (one look-up per meter per request). Per reading: the refusal, or undefined.
+   * Backpressure, in a request's turn and before it is admitted: while BACKLOG_BATCHES batches or more are
+   * pending, wait for the anchoring under way. Waiting after admission instead let every request in flight add
+   * its readings first, and each small batch then rewrote a journal of all of them. Bounded: each round anchors
+   * a batch (no admission happens meanwhile) or ends the wait; when anchoring fails the request is admitted
+   * all the same (the journal keeps it; the age timer and later requests retry).
    */
-  async #check(list: readonly SignedReading[]): Promise<(Error | undefined)[]> {
+  async #backlog(): Promise<void> {
+    while (this.#pending.length >= BACKLOG_BATCHES * this.#o.batchSize) {
+      this.#anchorFull();
+      const flushing = this.#flushing;
+      if (!flushing || !(await flushing.then(() => true, () => false))) return;
+    }
+  }
+
+  /**
+   * The checks that need no order, all at once: each reading's fields, its signature (on the thread pool), its
+   * meter's authorisation (one look-up per meter per request). Per reading: its leaf hash, or the refusal.
+   */
+  async #check(list: readonly SignedReading[]): Promise<Verdict[]> {
     const meters = new Map<string, Promise<boolean> | Error>();
     for (const { reading } of list) {
       if (meters.has(reading.meter)) continue;
       let address: string;
       try {
-        address = getAddress(reading.meter);
+        address = checksumAddress(reading.meter);
       } catch (error) {
         meters.set(reading.meter, error as Error);
         continue;
       }
-      meters.set(reading.meter, this.#o.client.meterOf(address).then((m) => m.active));
+      meters.set(reading.meter, this.#isActive(address));
     }
     const [signatures, active] = await Promise.all([
       this.#pool.check(list),
       Promise.all([...meters].map(async ([meter, lookUp]) => [meter, lookUp instanceof Error ? lookUp : await lookUp] as const)),
     ]);
     const activeOf = new Map(active);
-    return list.map((signed, i) => {
+    return list.map((signed, i): Verdict => {
       const meter = activeOf.get(signed.reading.meter);
-      if (meter instanceof Error) return meter;
-      if (!meter) return new ReadingError("signature", `meter ${getAddress(signed.reading.meter)} is not an active meter of any producer`);
+      if (meter instanceof Error) return { refusal: meter };
+      if (!meter) return { refusal: new ReadingError("signature", `meter ${getAddress(signed.reading.meter)} is not an active meter of any producer`) };
       try {
         checkFields(signed.reading);
       } catch (error) {
-        return error as Error;
+        return { refusal: error as Error };
       }
       return signatures[i];
     });
   }
 
+  /**
+   * Whether the meter is active, read from the chain. Requests that arrive while a look-up of the same meter is
+   * under way share it: its answer is at most one call older than one of their own, and a meter's readings in
+   * many concurrent requests cost one call instead of one each.
+   */
+  #isActive(meter: string): Promise<boolean> {
+    let lookUp = this.#lookUps.get(meter);
+    if (!lookUp) {
+      lookUp = this.#o.client.meterOf(meter).then((m) => m.active);
+      this.#lookUps.set(meter, lookUp);
+      const forget = () => this.#lookUps.delete(meter);
+      lookUp.then(forget, forget);
+    }
+    return lookUp;
+  }
+
   /** In arrival order: the sequence rule, then the journal append of the readings accepted. */
-  #admit(list: readonly SignedReading[], refusals: (Error | undefined)[]): { durable: Promise<void>; failure?: RefusedReading | Error } {
-    const accepted: SignedReading[] = [];
+  #admit(list: readonly SignedReading[], verdicts: Verdict[]): { durable: Promise<void>; failure?: RefusedReading | Error } {
+    const accepted: PendingReading[] = [];
     let failure: RefusedReading | Error | undefined;
     for (const [i, signed] of list.entries()) {
       try {
-        const refusal = refusals[i];
+        const { leaf, refusal } = verdicts[i];
         if (refusal) throw refusal;
         this.#guard.advance(signed.reading);
         // Kept with the meter's checksummed address: the batch file, the tree and the ranges use it.
-        accepted.push({ reading: { ...signed.reading, meter: checksumAddress(signed.reading.meter) }, signature: signed.signature });
+        accepted.push({ reading: { ...signed.reading, meter: checksumAddress(signed.reading.meter) }, signature: signed.signature, leaf });
       } catch (error) {
         const rule = error instanceof ReadingError ? error.rule : "signature";
         failure = list.length > 1 ? new RefusedReading(rule, `reading ${i}: ${(error as Error).message}`, i, i) : error instanceof ReadingError ? new RefusedReading(rule, error.message, 0, 0) : (error as Error);
@@ -325,19 +376,19 @@ export class Aggregator {
     const batch = this.#pending.slice(0, this.#o.batchSize);
     if (batch.length === 0) return undefined;
     const readings = batch.map((s) => s.reading);
-    const tree = batchTree(readings);
+    const root = merkleRoot(batch.map((s) => s.leaf));
     const file: BatchFile = {
       format: BATCH_FORMAT,
       chainId: this.#o.client.chainId.toString(),
       contract: this.#o.client.address,
       leafEncoding: LEAF_ENCODING,
-      root: tree.root,
+      root,
       readings: batch.map(signedReadingToJson),
     };
     const cid = await this.#o.store.put(new TextEncoder().encode(canonicalJson(file)));
     const ranges = meterRanges(readings);
     const intent: Intent = {
-      root: tree.root,
+      root,
       cid,
       count: batch.length,
       fromBlock: await this.#o.client.headBlock(),
@@ -345,11 +396,22 @@ export class Aggregator {
     };
     await writeAtomic(paths(this.#o.dataDir).intent, JSON.stringify(intent));
     const { digest, codec } = cidToOnChain(cid);
-    const receipt = await this.#o.client.anchorBatch({ root: tree.root, cidDigest: digest, cidCodec: codec, count: BigInt(batch.length), ranges });
+    const receipt = await this.#o.client.anchorBatch({ root, cidDigest: digest, cidCodec: codec, count: BigInt(batch.length), ranges });
     await this.#settle(intent);
     this.#anchored += batch.length;
-    const anchored = { batchId: receipt.id, root: tree.root, cid, count: batch.length, hash: receipt.hash, blockNumber: receipt.blockNumber };
+    const anchored: AnchoredBatch = {
+      batchId: receipt.id,
+      root,
+      cid,
+      count: batch.length,
+      hash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      gasUsed: receipt.gasUsed,
+      fee: receipt.gasUsed * receipt.receipt.gasPrice,
+      ranges,
+    };
     this.#o.log(`aggregator: batch ${anchored.batchId} anchored ${anchored.count} readings (${cid})`);
+    this.#o.onAnchored?.(anchored);
     return anchored;
   }
 

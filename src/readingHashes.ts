@@ -1,13 +1,23 @@
 /**
- * The hashes of a meter reading, computed directly: its EIP-712 digest (what a meter signs) and its Merkle leaf
- * (OpenZeppelin's standard tree: keccak256(keccak256(abi.encode(fields)))). Every field of `Reading` is a static
- * type, so both encode the same seven 32-byte words; the digest adds the type hash and the domain separator,
- * fixed per aggregator. ethers' TypedDataEncoder and the tree library give the same bytes (checked in
- * test/core/readingSignatures.test.ts) but rebuild their encoders for every reading, which made hashing a large
- * share of the aggregator's work.
+ * The hashes of a meter reading, computed directly: its EIP-712 digest (what a meter signs), its Merkle leaf
+ * (OpenZeppelin's standard tree: keccak256(keccak256(abi.encode(fields)))), and the root of a batch's tree. Every
+ * field of `Reading` is a static type, so both encode the same seven 32-byte words; the digest adds the type hash
+ * and the domain separator, fixed per aggregator. ethers' TypedDataEncoder and the tree library give the same
+ * bytes (checked in test/core/readingSignatures.test.ts) but rebuild their encoders for every reading, which made
+ * hashing a large share of the aggregator's work.
  */
-import { getAddress, getBytes, id as keccakText, keccak256, TypedDataEncoder, type TypedDataDomain } from "ethers";
+import { getAddress, getBytes, hexlify, id as keccakText, TypedDataEncoder, type TypedDataDomain } from "ethers";
+import { keccak256 as keccakHasher } from "js-sha3";
 import type { Reading } from "./readings.js";
+
+/**
+ * keccak256, bytes to bytes. js-sha3 rather than ethers' keccak256 (noble's), which gives the same hash in about
+ * twice the time: an aggregator hashes five times per reading (digest, leaf, signer's address) plus the tree's
+ * nodes, and that was half of its signature threads' time once recovery was native.
+ */
+export function keccak(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(keccakHasher.arrayBuffer(bytes));
+}
 
 /** keccak256("Reading(address meter,uint8 kind,uint256 subject,uint256 value,uint64 start,uint64 end,uint64 seq)"). */
 export const READING_TYPE_HASH = getBytes(keccakText("Reading(address meter,uint8 kind,uint256 subject,uint256 value,uint64 start,uint64 end,uint64 seq)"));
@@ -75,13 +85,45 @@ export function readingDigest(separator: Uint8Array, r: Reading): Uint8Array {
   message[0] = 0x19;
   message[1] = 0x01;
   message.set(separator, 2);
-  message.set(getBytes(keccak256(struct)), 34);
-  return getBytes(keccak256(message));
+  message.set(keccak(struct), 34);
+  return keccak(message);
 }
 
 /** The reading's leaf in a batch's Merkle tree (hex), as StandardMerkleTree computes it for LEAF_ENCODING. */
 export function readingLeafHash(r: Reading): string {
   const words = new Uint8Array(32 * 7);
   putReading(words, 0, r);
-  return keccak256(getBytes(keccak256(words)));
+  return hexlify(keccak(keccak(words)));
+}
+
+/** -1, 0 or 1 as `a` sorts before, with or after `b` byte by byte (both 32 bytes: as numbers). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return 0;
+}
+
+/**
+ * The root of OpenZeppelin's standard Merkle tree over these leaf hashes, in this order (sortLeaves false): its
+ * makeMerkleTree's layout — the leaves at the end of an array in reverse order, each node keccak256 of its two
+ * children sorted as bytes — without the library's per-node conversions and checks, which cost the aggregator
+ * more than the hashing. Proofs come from the library's tree (batchTree in readings.ts), whose root this equals
+ * (test/core/readingSignatures.test.ts).
+ */
+export function merkleRoot(leaves: readonly string[]): string {
+  if (leaves.length === 0) throw new RangeError("leaves: a tree needs at least one leaf");
+  const tree: Uint8Array[] = new Array<Uint8Array>(2 * leaves.length - 1);
+  for (const [i, leaf] of leaves.entries()) {
+    const bytes = getBytes(leaf);
+    if (bytes.length !== 32) throw new RangeError(`leaves[${i}]: must be 32 bytes (got ${bytes.length})`);
+    tree[tree.length - 1 - i] = bytes;
+  }
+  const pair = new Uint8Array(64);
+  for (let i = tree.length - 1 - leaves.length; i >= 0; i--) {
+    const [a, b] = [tree[2 * i + 1], tree[2 * i + 2]];
+    const [first, second] = compareBytes(a, b) <= 0 ? [a, b] : [b, a];
+    pair.set(first, 0);
+    pair.set(second, 32);
+    tree[i] = keccak(pair);
+  }
+  return hexlify(tree[0]);
 }

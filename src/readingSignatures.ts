@@ -1,81 +1,52 @@
 /**
- * Signature checks of meter readings at the aggregator's rate. The rule is the one of `checkSignature` in
- * readings.ts: the signature must recover (ecrecover, as ethers does) to the reading's meter for this chain and
- * contract. What makes it fast: a meter signs thousands of readings with one key, so its public key is recovered
- * once, the slow way, and kept with a table of its multiples; each later reading is then checked with the exact
- * condition under which ecrecover returns that key — R = u1·G + u2·P has x = r and the signature's y parity —
- * using the tables, a few times faster than a recovery. Anything unusual (a signature ethers would normalise or
- * refuse, a check that fails) goes through the reference path, so refusals carry the same messages as before.
+ * Signature checks of meter readings at the aggregator's rate, with libsecp256k1 (the native binding of the
+ * `secp256k1` package). The rule is the one of `checkSignature` in readings.ts: the signature must recover
+ * (ecrecover, as ethers does) to the reading's meter for this chain and contract. ethers recovers in pure
+ * JavaScript, a few milliseconds a reading; libsecp256k1 takes a small fraction of that.
+ *
+ * Only a plain 65-byte `r ‖ s ‖ v` signature that ethers reads as it is — v 27 or 28, 0 < r < n, 0 < s < n and
+ * the top bit of s clear (ethers refuses it set) — is recovered natively: for those, libsecp256k1 solves the same
+ * equation as ethers (R from r and v's parity, the digest reduced mod n), so it gives the same key or fails.
+ * Anything else, and a native recovery that fails, takes the reference path, so refusals carry its messages.
+ *
+ * Node only (a native module): the web app checks readings with readings.ts alone.
  */
-import { computeAddress, getAddress, getBytes, hexlify, type TypedDataDomain } from "ethers";
-import { wNAF } from "@noble/curves/abstract/curve";
-import { invert } from "@noble/curves/abstract/modular";
-import { secp256k1 } from "@noble/curves/secp256k1";
-import { domainSeparator, readingDigest } from "./readingHashes.js";
-import { notTheMetersSignature, ReadingError, recoverReadingKey, type SignedReading } from "./readings.js";
+import { hexlify, type TypedDataDomain } from "ethers";
+import { checksumAddress, domainSeparator, keccak, readingDigest } from "./readingHashes.js";
+import { checkSignature, notTheMetersSignature, ReadingError, type SignedReading } from "./readings.js";
+import { trySecp256k1Binding } from "./secp256k1Binding.js";
 
-type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
-const Point = secp256k1.ProjectivePoint;
-const N = secp256k1.CURVE.n;
+export type SignatureBackend = "libsecp256k1 (native)" | "ethers (js fallback)";
 
-/**
- * Window sizes of the multiple tables: the generator's table is shared (W=10: 13,824 points, ~2.5 MB, built once
- * per thread); a meter's is W=6 (1,408 points, ~250 KB), so that a few hundred meters fit in memory.
- */
-const G_WINDOW = 10;
-const KEY_WINDOW = 6;
-/**
- * Meters whose tables are kept per thread; the least recently seen is dropped first, but only when it has not been
- * seen for a while: with more active meters than this, a table rebuilt for every reading would cost more than the
- * recovery it saves, so the readings of meters without a table then take the reference path.
- */
-const KEY_CACHE_SIZE = 256;
-const EVICT_AFTER_CHECKS = KEY_CACHE_SIZE * 8;
+/** Without the binary, checks take the reference path, and say so. */
+const native = trySecp256k1Binding();
 
-// The tables are used with noble's variable-time wNAF over the full 256-bit scalar (public data only: the
-// signature, the digest and the meter's public key). noble 1.9's own multiplyUnsafe on a point with tables
-// covers only 128 bits of the scalar (it assumes the GLV split), so it is not used here.
-const wnaf = wNAF(Point, 256);
-let gTable: Point[] | undefined;
+/** How this process recovers readings' signatures. */
+export const signatureBackend: SignatureBackend = native ? "libsecp256k1 (native)" : "ethers (js fallback)";
 
-function table(point: Point, window: number): Point[] {
-  return Point.normalizeZ(wnaf.precomputeWindow(point, window) as Point[]);
-}
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const PLAIN_SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 
-/** The parts of a 65-byte `r ‖ s ‖ v` signature when ethers reads it without normalising anything, else undefined. */
-function plainSignature(signature: string): { r: bigint; s: bigint; yParity: number } | undefined {
-  if (typeof signature !== "string" || signature.length !== 132 || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return undefined;
+/** `r ‖ s` (64 bytes) and the recovery id of a signature ethers reads without normalising it, else undefined. */
+function plainSignature(signature: string): { rs: Uint8Array; recid: number } | undefined {
+  if (typeof signature !== "string" || !PLAIN_SIGNATURE.test(signature)) return undefined;
   const v = parseInt(signature.slice(130, 132), 16);
   if (v !== 27 && v !== 28) return undefined;
   const r = BigInt("0x" + signature.slice(2, 66));
   const s = BigInt("0x" + signature.slice(66, 130));
-  // ethers refuses a signature whose s has its top bit set; ecrecover needs 0 < r, s < n.
   if (r === 0n || r >= N || s === 0n || s >= N || s >> 255n === 1n) return undefined;
-  return { r, s, yParity: v - 27 };
-}
-
-/** True when ecrecover(digest, signature) is exactly `key`, whose multiples are in `keyTable`. */
-function recoversTo(keyTable: Point[], digest: Uint8Array, sig: { r: bigint; s: bigint; yParity: number }): boolean {
-  gTable ??= table(Point.BASE, G_WINDOW);
-  const h = BigInt(hexlify(digest)) % N;
-  const sInv = invert(sig.s, N);
-  const u1 = (h * sInv) % N;
-  const u2 = (sig.r * sInv) % N;
-  const R = wnaf.wNAFUnsafe(G_WINDOW, gTable, u1, wnaf.wNAFUnsafe(KEY_WINDOW, keyTable, u2));
-  if (R.equals(Point.ZERO)) return false;
-  const { x, y } = R.toAffine();
-  return x === sig.r && Number(y & 1n) === sig.yParity;
+  return { rs: Buffer.from(signature.slice(2, 130), "hex"), recid: v - 27 };
 }
 
 /**
- * Checks readings' signatures for one domain, remembering each meter's public key. `check` returns the
- * ReadingError the reference `checkSignature` would throw, or undefined when the signature is the meter's.
+ * Checks readings' signatures for one domain. `check` returns the ReadingError the reference `checkSignature`
+ * would throw, or undefined when the signature is the meter's.
  */
 export class ReadingSignatureChecker {
+  /** Checks decided by the native recovery, and by the reference path (with its messages). */
+  readonly decided = { native: 0, reference: 0 };
   readonly #domain: TypedDataDomain;
   readonly #separator: Uint8Array;
-  readonly #keys = new Map<string, { table: Point[]; seenAt: number }>();
-  #checks = 0;
 
   constructor(domain: TypedDataDomain) {
     this.#domain = domain;
@@ -83,45 +54,29 @@ export class ReadingSignatureChecker {
   }
 
   check(signed: SignedReading): ReadingError | undefined {
-    const { reading, signature } = signed;
-    const meter = reading.meter;
-    const now = ++this.#checks;
-    const key = this.#keys.get(meter);
-    const sig = key ? plainSignature(signature) : undefined;
-    if (key && sig) {
-      let digest: Uint8Array | undefined;
-      try {
-        digest = readingDigest(this.#separator, reading);
-      } catch {
-        // The reference path below names what is wrong.
-      }
-      if (digest && recoversTo(key.table, digest, sig)) {
-        // Most recently seen last: the first entry is the one to drop.
-        this.#keys.delete(meter);
-        this.#keys.set(meter, { table: key.table, seenAt: now });
-        return undefined;
+    if (native) {
+      const sig = plainSignature(signed.signature);
+      if (sig) {
+        let key: Uint8Array | undefined;
+        try {
+          key = native.ecdsaRecover(sig.rs, sig.recid, readingDigest(this.#separator, signed.reading), false);
+        } catch {
+          // A field out of range, or no key: the reference path names what is wrong.
+        }
+        if (key) {
+          this.decided.native++;
+          // The address is the last 20 bytes of keccak256 of the key's x ‖ y; readingDigest checked the meter's address.
+          const recovered = hexlify(keccak(key.subarray(1))).slice(26);
+          return recovered === checksumAddress(signed.reading.meter).slice(2).toLowerCase() ? undefined : notTheMetersSignature(this.#domain, signed);
+        }
       }
     }
-    // The reference path: recover the key as ethers does.
-    let publicKey: string;
+    this.decided.reference++;
     try {
-      publicKey = recoverReadingKey(this.#separator, signed);
+      checkSignature(this.#domain, signed);
+      return undefined;
     } catch (error) {
       return error as ReadingError;
     }
-    const claimed = getAddress(meter);
-    if (computeAddress(publicKey) !== claimed) return notTheMetersSignature(this.#domain, signed);
-    if (!key) this.#remember(meter, publicKey, now);
-    return undefined;
-  }
-
-  /** Keeps the meter's table (under the spelling the meter used: the fast path then needs no getAddress). */
-  #remember(meter: string, publicKey: string, now: number): void {
-    if (this.#keys.size >= KEY_CACHE_SIZE) {
-      const [oldest, entry] = this.#keys.entries().next().value!;
-      if (now - entry.seenAt < EVICT_AFTER_CHECKS) return;
-      this.#keys.delete(oldest);
-    }
-    this.#keys.set(meter, { table: table(Point.fromHex(getBytes(publicKey)), KEY_WINDOW), seenAt: now });
   }
 }

@@ -25,7 +25,10 @@ type CountField = (typeof COUNTED_KINDS)[keyof typeof COUNTED_KINDS];
 export interface SimCheck {
   /** sent = mined + failed, for every kind. */
   accounted: boolean;
-  /** recordCounts() moved by exactly the mined records of each counted kind. */
+  /**
+   * recordCounts() moved by exactly the mined records of each counted kind; batched readings are no records (their
+   * count must not move): the chain's BatchAnchored counts must equal the readings anchored instead.
+   */
   countsMatch: boolean;
   /** Every recorded bill fetched by its on-chain CID and matched the chain. */
   billsVerified: boolean;
@@ -47,10 +50,20 @@ export function checkResult(r: SimResult): SimCheck {
   let countsMatch = true;
   for (const [kind, field] of Object.entries(COUNTED_KINDS) as [ActionKind, CountField][]) {
     const delta = r.countsAfter[field] - r.countsBefore[field];
-    const mined = BigInt(r.metrics.byKind[kind].mined);
+    const batched = kind === "recordStorage" && r.readings !== undefined;
+    const mined = batched ? 0n : BigInt(r.metrics.byKind[kind].mined);
     const same = delta === mined;
     if (!same) countsMatch = false;
-    lines.push(`${same ? "ok  " : "FAIL"} recordCounts().${field}: +${delta} on chain, ${mined} mined by the simulator`);
+    lines.push(`${same ? "ok  " : "FAIL"} recordCounts().${field}: +${delta} on chain, ${mined} ${batched ? "sent as transactions (readings batched)" : "mined by the simulator"}`);
+  }
+  if (r.readings) {
+    const k = r.metrics.byKind.recordStorage;
+    const { chain } = r.readings;
+    const same = chain.readings === k.sent - k.failed && chain.readings === r.readings.anchored;
+    if (!same) countsMatch = false;
+    lines.push(
+      `${same ? "ok  " : "FAIL"} readings: ${chain.readings} anchored on chain (${chain.batches} BatchAnchored events) = sent ${k.sent} − failed ${k.failed}; the aggregator reported ${r.readings.anchored}`,
+    );
   }
   const failed = r.bills.checks.filter((c) => !c.ok);
   const billsVerified = failed.length === 0;
@@ -67,7 +80,9 @@ export function buildReport(r: SimResult, context: SimContext, check: SimCheck) 
   const m = r.metrics;
   const t = m.totals();
   const activeS = m.firstSentMs !== undefined && m.lastMinedMs !== undefined ? (m.lastMinedMs - m.firstSentMs) / 1000 : 0;
-  const allLatency = ACTION_KINDS.flatMap((k) => m.byKind[k].submitToMinedMs);
+  // Batched readings wait for their batch: their post → anchored latency is reported with them, not here.
+  const transactionKinds = ACTION_KINDS.filter((k) => !(k === "recordStorage" && r.readings));
+  const allLatency = transactionKinds.flatMap((k) => m.byKind[k].submitToMinedMs);
   const gas: Record<string, { count: number; mean: number; median: number; min: number; max: number } | null> = {};
   const fees: Record<string, string> = {};
   let feesWei = 0n;
@@ -108,6 +123,7 @@ export function buildReport(r: SimResult, context: SimContext, check: SimCheck) 
       chainId: context.chainId,
       contract: context.contract,
       fundedBy: r.fundedBy,
+      batched: r.readings !== undefined,
     },
     /** Delivery windows need hours of chain time: the chain's clock was moved forward ("warp") or real time waited for. */
     simulatedTime: { mode: r.clock.mode, chainClockMovedS: r.clock.warpedS },
@@ -144,6 +160,7 @@ export function buildReport(r: SimResult, context: SimContext, check: SimCheck) 
       withdrawnWei: r.withdrawnWei.toString(),
       withdrawnEth: formatEther(r.withdrawnWei),
     },
+    readings: r.readings ? batchedReport(r) : null,
     bills: {
       recorded: r.bills.checks.length,
       verified: r.bills.checks.filter((b) => b.ok).length,
@@ -165,16 +182,43 @@ export function buildReport(r: SimResult, context: SimContext, check: SimCheck) 
   };
 }
 
+/** The batched readings: how many were signed, batched (accepted), anchored, at what gas and rate. */
+function batchedReport(r: SimResult) {
+  const b = r.readings!;
+  const k = r.metrics.byKind.recordStorage;
+  const gas = b.batches.reduce((sum, x) => sum + x.gasUsed, 0n);
+  const fees = b.batches.reduce((sum, x) => sum + x.fee, 0n);
+  const spanS = b.firstPostMs !== undefined && b.lastAnchoredMs !== undefined ? (b.lastAnchoredMs - b.firstPostMs) / 1000 : 0;
+  return {
+    batchSize: b.batchSize,
+    maxAgeS: b.maxAgeMs / 1000,
+    signatureBackend: b.signatureBackend,
+    aggregator: b.aggregator,
+    signed: b.signed,
+    batched: b.accepted,
+    anchored: k.mined,
+    failed: k.failed,
+    onChain: b.chain,
+    batches: b.batches.length,
+    gasPerReading: k.mined > 0 ? Math.round((Number(gas) / k.mined) * 10) / 10 : null,
+    feesWei: fees.toString(),
+    /** Readings anchored per second, from the first posted to the last batch anchored. */
+    readingsPerSecond: spanS > 0 ? Math.round((k.mined / spanS) * 10) / 10 : 0,
+    postToAnchoredMs: latencySummary(k.submitToMinedMs),
+  };
+}
+
 export type SimReport = ReturnType<typeof buildReport>;
 
 /** The summary printed at the end: one row per kind of action, then latency, ETH, bills and the check. */
 export function formatSummary(report: SimReport): string {
   const rows: string[][] = [["action", "planned", "sent", "mined", "failed", "skipped", "gas (median)", "p50 ms", "p95 ms"]];
+  const batched = report.readings;
   for (const kind of ACTION_KINDS) {
     const e = report.events.byKind[kind];
     const g = report.gas[kind];
     const l = report.latencyMs.byKind[kind];
-    rows.push([kind, e.planned, e.sent, e.mined, e.failed, e.skipped, g?.median ?? "-", l.p50 ?? "-", l.p95 ?? "-"].map(String));
+    rows.push([kind === "recordStorage" && batched ? "reading (batched)" : kind, e.planned, e.sent, e.mined, e.failed, e.skipped, g?.median ?? "-", l.p50 ?? "-", l.p95 ?? "-"].map(String));
   }
   const e = report.events;
   rows.push(["total", e.planned, e.sent, e.mined, e.failed, e.skipped, "", "", ""].map(String));
@@ -184,6 +228,12 @@ export function formatSummary(report: SimReport): string {
     "",
     `events/s      ${report.eventsPerSecond} mined per second over ${report.activeSeconds} s`,
     `latency       submit → mined p50 ${lat.p50} ms, p95 ${lat.p95} ms, p99 ${lat.p99} ms (${lat.count} transactions)`,
+    ...(batched
+      ? [
+          `readings      ${batched.signed} signed, ${batched.batched} batched, ${batched.anchored} anchored in ${batched.batches} batches of up to ${batched.batchSize} (max age ${batched.maxAgeS} s); ${batched.failed} failed`,
+          `              ${batched.gasPerReading ?? "-"} gas per reading, ${batched.readingsPerSecond} readings/s first post → last anchored; post → anchored p50 ${batched.postToAnchoredMs.p50} ms, p95 ${batched.postToAnchoredMs.p95} ms; signatures: ${batched.signatureBackend}`,
+        ]
+      : []),
     `ETH           fees ${report.ethSpent.feesEth}, escrowed ${report.ethSpent.escrowEth}, withdrawn ${report.ethSpent.withdrawnEth}`,
     `bills         ${report.bills.verified}/${report.bills.recorded} verified; build p50 ${report.bills.buildMs.p50} ms, upload p50 ${report.bills.uploadMs.p50} ms`,
     `chain time    ${report.simulatedTime.mode === "warp" ? `moved forward ${(report.simulatedTime.chainClockMovedS / 3600).toFixed(1)} h for delivery windows (evm_increaseTime)` : "real time (the node cannot move its clock)"}`,

@@ -3,6 +3,10 @@
  * client, concurrently, on the plan's schedule. Each action ends mined, failed (with its reason) or skipped
  * (never sent, with its reason); a transaction that reached the node is never sent twice, and one that could
  * not be confirmed is looked up again by its hash before the books close.
+ *
+ * Batched (`batched` option): meters do not send their storage readings as transactions; each signs its reading
+ * (EIP-712) and posts it to an aggregator started here (the same Aggregator and HTTP intake as `gridledger
+ * aggregate`), which anchors them in batches. A reading is then mined when the batch holding it is anchored.
  */
 import { isError, type JsonRpcProvider, type Signer, type TransactionReceipt, type Wallet } from "ethers";
 import { billBytes, buildBill } from "../bill.js";
@@ -13,6 +17,7 @@ import { decodeLedgerError, describeError, LedgerError } from "../ledgerErrors.j
 import type { TxStatus } from "../txSender.js";
 import { verifyBill } from "../verifyBill.js";
 import { fund, inBatches, simWallet } from "./accounts.js";
+import { ReadingBatcher, type BatchedReadings } from "./batchedReadings.js";
 import { ChainClock } from "./clock.js";
 import { Metrics, type Outcome } from "./metrics.js";
 import type { Action, ActionKind, ActionOf, Plan } from "./plan.js";
@@ -41,6 +46,8 @@ export interface RunOptions {
   verifyConcurrency?: number;
   /** "warp" (default): move the chain's clock forward for delivery windows where the node allows; "wait": real time. */
   clock?: "warp" | "wait";
+  /** Storage readings signed and posted to an aggregator that anchors them in batches, instead of transactions. */
+  batched?: { batchSize: number; maxAgeMs: number };
 }
 
 export type Phase = "funding" | "setup" | "run" | "drain" | "final" | "verify" | "done";
@@ -66,6 +73,8 @@ export interface SimResult {
   fundedBy: "setBalance" | "transfer";
   /** How simulated time was kept: the chain's clock moved forward ("warp") or real time waited for. */
   clock: { mode: "warp" | "wait"; warpedS: number };
+  /** With the batched option: the readings' books. */
+  readings?: BatchedReadings;
   interrupted: boolean;
 }
 
@@ -97,6 +106,8 @@ export class Simulation {
   readonly #purchasedAt = new Map<number, Promise<bigint>>();
   #clock!: ChainClock;
   #deadlineMs = Infinity;
+  /** Batched readings: the aggregator, its intake, and the readings still to be posted or anchored. */
+  #batch: ReadingBatcher | undefined;
 
   constructor(plan: Plan, target: SimTarget, options: RunOptions) {
     this.#plan = plan;
@@ -106,6 +117,14 @@ export class Simulation {
   }
 
   async run(): Promise<SimResult> {
+    try {
+      return await this.#run();
+    } finally {
+      await this.#batch?.close();
+    }
+  }
+
+  async #run(): Promise<SimResult> {
     const plan = this.#plan;
     const { provider, address, fromBlock } = this.#target;
     const log = this.#options.log ?? (() => {});
@@ -119,7 +138,8 @@ export class Simulation {
       meters: plan.meters.map((m) => simWallet(provider, seed, salt, "meter", m.index)),
       purchasers: plan.purchasers.map((p) => simWallet(provider, seed, salt, "purchaser", p.index)),
     };
-    const all = [...this.#wallets.producers, ...this.#wallets.meters, ...this.#wallets.purchasers].map((w) => w.address);
+    const aggregatorWallet = this.#options.batched ? simWallet(provider, seed, salt, "aggregator", 0) : undefined;
+    const all = [...this.#wallets.producers, ...this.#wallets.meters, ...this.#wallets.purchasers, ...(aggregatorWallet ? [aggregatorWallet] : [])].map((w) => w.address);
     const fundedBy = await fund(provider, all, plan.config.budgetWei + GAS_ALLOWANCE_WEI, this.#target.funder);
     log(`funded ${all.length} accounts (${fundedBy})`);
     const clientOptions = { address, fromBlock, confirmTimeoutMs: this.#options.confirmTimeoutMs ?? 20_000, maxResubmits: 2 };
@@ -131,6 +151,17 @@ export class Simulation {
     };
     this.#reader = await GridLedgerClient.connect(provider, { address, fromBlock });
     const countsBefore = await this.#reader.counts();
+    if (aggregatorWallet && this.#options.batched) {
+      this.#batch = await ReadingBatcher.open({
+        client: await connect(aggregatorWallet),
+        store: this.#target.store,
+        ...this.#options.batched,
+        readings: plan.actions.filter((a) => a.kind === "recordStorage" && a.timing.phase === "run").length,
+        meters: plan.meters.length,
+        log,
+      });
+      log(`aggregator ${aggregatorWallet.address} at ${this.#batch.url}: batches of ${this.#options.batched.batchSize}, max age ${this.#options.batched.maxAgeMs / 1000} s`);
+    }
 
     // Setup: offers and meters.
     this.phase = "setup";
@@ -158,8 +189,23 @@ export class Simulation {
     this.#deadlineMs = this.runStartMs + (plan.config.durationS + this.#options.drainS) * 1000;
     const drainTimer = setTimeout(() => (this.phase = this.phase === "run" ? "drain" : this.phase), plan.config.durationS * 1000);
     const running = plan.actions.filter((a) => a.timing.phase === "run");
-    await Promise.all(running.map((a) => this.#track(a, () => this.#scheduled(a))));
+    this.#batch?.startClock();
+    await Promise.all(
+      running.map((a) =>
+        this.#track(a, () =>
+          a.kind === "recordStorage" && this.#batch
+            ? this.#batch.reading(a, {
+                offerId: this.#offerOf[a.producer],
+                meter: this.#wallets.meters[a.actor.index],
+                schedule: (post) => this.#scheduled(a, post),
+                sent: () => this.metrics.sent(a),
+              })
+            : this.#scheduled(a, () => this.#execute(a)),
+        ),
+      ),
+    );
     clearTimeout(drainTimer);
+    const readings = await this.#batch?.finish();
     const tRun = performance.now();
 
     // The end: withdrawals.
@@ -218,6 +264,7 @@ export class Simulation {
       },
       fundedBy,
       clock: { mode: this.#clock.mode, warpedS: this.#clock.warpedS },
+      ...(readings ? { readings } : {}),
       interrupted: this.#options.signal?.aborted ?? false,
     };
   }
@@ -238,8 +285,8 @@ export class Simulation {
     });
   }
 
-  /** Waits for the action's time or for the actions it depends on, then runs it unless the deadline passed. */
-  async #scheduled(action: Action): Promise<Outcome> {
+  /** Waits for the action's time or for the actions it depends on, then runs `go` unless the deadline passed. */
+  async #scheduled<T>(action: Action, go: () => Promise<T>): Promise<T | Outcome> {
     const timing = action.timing;
     if (timing.phase !== "run") throw new Error(`#${action.id} is not a timed action`);
     if ("atMs" in timing) {
@@ -254,7 +301,7 @@ export class Simulation {
     }
     if (this.#options.signal?.aborted) return { status: "skipped", reason: "interrupted" };
     if (performance.now() >= this.#deadlineMs) return { status: "skipped", reason: "not reached before --duration + --drain" };
-    return this.#execute(action);
+    return go();
   }
 
   async #withdraw(action: Action): Promise<Outcome> {

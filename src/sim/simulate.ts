@@ -52,7 +52,13 @@ export async function simulate(config: SimConfig, options: SimulateOptions = {})
   const { target, context, close } = config.local ? await localTarget(config, log) : await rpcTarget(config, log);
   let progress: ProgressBar | undefined;
   try {
-    const simulation = new Simulation(plan, target, { drainS: config.drain, signal: options.signal, log, clock: config.clock });
+    const simulation = new Simulation(plan, target, {
+      drainS: config.drain,
+      signal: options.signal,
+      log,
+      clock: config.clock,
+      ...(config.batched ? { batched: { batchSize: config.batchSize, maxAgeMs: config.maxAge * 1000 } } : {}),
+    });
     if (options.progress ?? !config.quiet) {
       progress = new ProgressBar({
         snapshot: () => {

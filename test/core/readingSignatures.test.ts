@@ -1,13 +1,15 @@
 /**
  * The aggregator's fast paths: the digest is ethers' EIP-712 digest and the batch tree OpenZeppelin's, byte for
- * byte; the per-meter key check and the worker pool accept exactly what checkSignature accepts and refuse with
- * its messages.
+ * byte; the native (libsecp256k1) check and the worker pool accept exactly what checkSignature accepts and refuse
+ * with its messages.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { Signature, TypedDataEncoder, hexlify, Wallet } from "ethers";
+import { createRequire } from "node:module";
+import { computeAddress, getBytes, hexlify, keccak256, Signature, TypedDataEncoder, Wallet } from "ethers";
+import type * as Secp256k1 from "secp256k1";
 import { afterAll, describe, expect, it } from "vitest";
-import { domainSeparator, readingDigest, readingLeafHash } from "../../src/readingHashes.js";
-import { ReadingSignatureChecker } from "../../src/readingSignatures.js";
+import { domainSeparator, keccak, merkleRoot, readingDigest, readingLeafHash } from "../../src/readingHashes.js";
+import { ReadingSignatureChecker, signatureBackend } from "../../src/readingSignatures.js";
 import { batchTree, checkSignature, LEAF_ENCODING, leafValues, READING_KIND, READING_TYPES, readingDomain, ReadingError, signReading, type Reading, type SignedReading } from "../../src/readings.js";
 import { SignaturePool } from "../../src/signaturePool.js";
 
@@ -34,6 +36,11 @@ function flipParity(signature: string): string {
   return Signature.from({ r: sig.r, s: sig.s, v: sig.v === 27 ? 28 : 27 }).serialized;
 }
 
+/** The curve order n, as 64 hex digits. */
+const N_HEX = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
+/** An x with no point on secp256k1 (x³ + 7 is not a square mod p): no key recovers from r = 5. */
+const NOT_ON_CURVE = (5n).toString(16).padStart(64, "0");
+
 async function cases(): Promise<{ name: string; signed: SignedReading }[]> {
   const good = await signReading(meter, domain, reading(5n));
   return [
@@ -44,12 +51,24 @@ async function cases(): Promise<{ name: string; signed: SignedReading }[]> {
     { name: "another contract", signed: await signReading(meter, readingDomain(31337, other.address), reading(8n)) },
     { name: "s above n/2 with its top bit set", signed: { ...good, signature: good.signature.slice(0, 66) + "f".repeat(64) + good.signature.slice(130) } },
     { name: "r = 0", signed: { ...good, signature: "0x" + "0".repeat(64) + good.signature.slice(66) } },
+    { name: "r = n", signed: { ...good, signature: "0x" + N_HEX + good.signature.slice(66) } },
+    { name: "r not the x of a point", signed: { ...good, signature: "0x" + NOT_ON_CURVE + good.signature.slice(66) } },
+    { name: "s = 0", signed: { ...good, signature: good.signature.slice(0, 66) + "0".repeat(64) + good.signature.slice(130) } },
     { name: "v = 29", signed: { ...good, signature: good.signature.slice(0, 130) + "1d" } },
     { name: "truncated", signed: { ...good, signature: good.signature.slice(0, 100) } },
+    { name: "not hex", signed: { ...good, signature: good.signature.slice(0, 130) + "zz" } },
+    { name: "a meter that is not an address", signed: { ...good, reading: { ...good.reading, meter: "0x1234" } } },
   ];
 }
 
 describe("reading digest", () => {
+  it("hashes with the keccak256 ethers computes, for every length across two rate blocks", () => {
+    for (let length = 0; length <= 300; length++) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff);
+      expect(hexlify(keccak(bytes)), `${length} bytes`).toBe(keccak256(bytes));
+    }
+  });
+
   it("is ethers' TypedDataEncoder hash, for edge values of every field", () => {
     const separator = domainSeparator(domain);
     const max256 = (1n << 256n) - 1n;
@@ -82,9 +101,20 @@ describe("reading digest", () => {
 });
 
 describe("signature checks at the aggregator's rate", () => {
-  it("accept a meter's readings after its key is known, and refuse each bad signature with the reference message", async () => {
+  it("recover with libsecp256k1: the binding loads, and recovers the key ethers recovers", async () => {
+    expect(signatureBackend).toBe("libsecp256k1 (native)");
+    const native = createRequire(import.meta.url)("secp256k1/bindings") as typeof Secp256k1;
+    const signed = await signReading(meter, domain, reading(2n));
+    const sig = Signature.from(signed.signature);
+    const key = native.ecdsaRecover(getBytes(signed.signature).subarray(0, 64), sig.yParity, readingDigest(domainSeparator(domain), signed.reading), false);
+    expect(hexlify(key)).toBe(meter.signingKey.publicKey);
+    expect(computeAddress(hexlify(key))).toBe(meter.address);
+  });
+
+  it("accept a meter's readings, and refuse each bad signature with the reference message", async () => {
     const checker = new ReadingSignatureChecker(domain);
     for (let seq = 1n; seq <= 4n; seq++) expect(checker.check(await signReading(meter, domain, reading(seq)))).toBeUndefined();
+    expect(checker.decided).toEqual({ native: 4, reference: 0 });
     for (const { name, signed } of await cases()) {
       const expected = reference(signed);
       expect(expected, name).toBeDefined();
@@ -93,14 +123,32 @@ describe("signature checks at the aggregator's rate", () => {
       expect(refusal!.rule, name).toBe("signature");
       expect(refusal!.message, name).toBe(expected);
     }
-    // The key stays known: the next good reading is still accepted.
+    // Plain signatures that recover to some key are decided natively (tampered value, another key, flipped
+    // parity, another chain, another contract); the rest by the reference path, for its messages.
+    expect(checker.decided).toEqual({ native: 4 + 5, reference: (await cases()).length - 5 });
     expect(checker.check(await signReading(meter, domain, reading(9n)))).toBeUndefined();
+  });
+
+  it("accept what ethers accepts beyond the plain form: v as 0 or 1, upper-case hex, the meter in lower case", async () => {
+    const checker = new ReadingSignatureChecker(domain);
+    const good = await signReading(meter, domain, reading(11n));
+    const v01 = good.signature.slice(0, 130) + (Signature.from(good.signature).yParity === 0 ? "00" : "01");
+    const variants: SignedReading[] = [
+      { ...good, signature: v01 },
+      { ...good, signature: "0x" + good.signature.slice(2).toUpperCase() },
+      { ...good, reading: { ...good.reading, meter: good.reading.meter.toLowerCase() } },
+    ];
+    for (const signed of variants) {
+      expect(reference(signed), signed.signature).toBeUndefined();
+      expect(checker.check(signed), signed.signature).toBeUndefined();
+    }
   });
 
   const pool = new SignaturePool(domain, 2);
   afterAll(() => pool.close());
 
-  it("on worker threads: the same verdicts in the same order, a bad signature refused with the reference message", async () => {
+  it("on worker threads: the same verdicts in the same order, each accepted reading with its leaf hash", async () => {
+    expect(await pool.ready).toBe("libsecp256k1 (native)");
     const list: SignedReading[] = [];
     for (let seq = 1n; seq <= 40n; seq++) list.push(await signReading(seq % 2n ? meter : other, domain, reading(seq)));
     const bad = await cases();
@@ -109,13 +157,16 @@ describe("signature checks at the aggregator's rate", () => {
     expect(verdicts).toHaveLength(list.length);
     verdicts.forEach((verdict, i) => {
       const expected = reference(list[i]);
-      if (expected === undefined) expect(verdict, `item ${i}`).toBeUndefined();
-      else {
-        expect(verdict, `item ${i}`).toBeInstanceOf(ReadingError);
-        expect(verdict!.message, `item ${i}`).toBe(expected);
+      if (expected === undefined) {
+        expect(verdict.refusal, `item ${i}`).toBeUndefined();
+        expect(verdict.leaf, `item ${i}`).toBe(readingLeafHash(list[i].reading));
+      } else {
+        expect(verdict.refusal, `item ${i}`).toBeInstanceOf(ReadingError);
+        expect(verdict.refusal!.message, `item ${i}`).toBe(expected);
+        expect(verdict.leaf, `item ${i}`).toBeUndefined();
       }
     });
-    expect(verdicts.filter((v) => v !== undefined)).toHaveLength(bad.length);
+    expect(verdicts.filter((v) => v.refusal !== undefined)).toHaveLength(bad.length);
   });
 });
 
@@ -131,5 +182,16 @@ describe("batch tree", () => {
       expect(tree.getProof(i)).toEqual(reference.getProof(i));
     }
     expect(tree.getMultiProof([0, 5, 36])).toEqual(reference.getMultiProof([0, 5, 36]));
+  });
+
+  it("has the root merkleRoot computes from the leaf hashes, for every size from 1 to 37", async () => {
+    const readings: Reading[] = [];
+    for (let seq = 1n; seq <= 37n; seq++) readings.push((await signReading(seq % 3n ? meter : other, domain, reading(seq, 2_000n + seq))).reading);
+    for (let n = 1; n <= readings.length; n++) {
+      const some = readings.slice(0, n);
+      expect(merkleRoot(some.map(readingLeafHash)), `${n} leaves`).toBe(StandardMerkleTree.of(some.map(leafValues), LEAF_ENCODING, { sortLeaves: false }).root);
+    }
+    expect(() => merkleRoot([])).toThrow(/at least one leaf/);
+    expect(() => merkleRoot(["0x1234"])).toThrow(/leaves\[0\]: must be 32 bytes/);
   });
 });

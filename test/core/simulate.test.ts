@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseSimConfig, readSimConfig, SimUsageError } from "../../src/sim/config.js";
 import { COUNTED_KINDS, generatePlan } from "../../src/sim/plan.js";
+import { formatSummary } from "../../src/sim/report.js";
 import { planConfigOf, simulate } from "../../src/sim/simulate.js";
 
 const dirs: string[] = [];
@@ -57,6 +58,12 @@ describe("simulator plan", () => {
     expect(() => readSimConfig(["--block-time", "2"])).toThrow(/add --local/);
     expect(() => readSimConfig(["--clock", "sometimes"])).toThrow(/--clock must be "warp" or "wait"/);
     expect(() => readSimConfig(["--frobnicate"])).toThrow(SimUsageError);
+    expect(() => readSimConfig(["--batch-size", "100"])).toThrow(/--batch-size sets the aggregator of --batched readings: add --batched/);
+    expect(() => readSimConfig(["--max-age", "5"])).toThrow(/--max-age sets the aggregator of --batched readings: add --batched/);
+    expect(() => readSimConfig(["--batched", "--batch-size", "0"])).toThrow(/--batch-size must be between 1 and 100000 \(got "0"\)/);
+    expect(() => readSimConfig(["--batched", "--max-age", "never"])).toThrow(/--max-age/);
+    expect(readSimConfig(["--batched"])).toMatchObject({ batched: true, batchSize: 1_000, maxAge: 30 });
+    expect(readSimConfig(["--batched", "--batch-size", "250", "--max-age", "2.5"])).toMatchObject({ batched: true, batchSize: 250, maxAge: 2.5 });
     expect(readSimConfig(["--help"])).toBe("help");
     const defaults = readSimConfig([]);
     expect(defaults).toMatchObject({
@@ -70,6 +77,7 @@ describe("simulator plan", () => {
       clock: "warp",
       local: false,
       out: "bench/results/simulate.json",
+      batched: false,
     });
   });
 });
@@ -132,5 +140,45 @@ describe("simulator, local mode", () => {
     expect(json.check.countsBefore).toBeTypeOf("object");
     expect(json.check.countsAfter).toBeTypeOf("object");
     expect(tookS).toBeLessThan(60);
+  });
+});
+
+describe("simulator, batched readings", () => {
+  it("anchors every reading accepted, and the chain's BatchAnchored counts match sent − failed", { timeout: 120_000 }, async () => {
+    const out = await tempOut();
+    const config = parseSimConfig({ producers: 2, meters: 3, purchasers: 2, duration: 10, readingEvery: 0.5, seed: "batched-seed", local: true, quiet: true, drain: 30, out, batched: true, batchSize: 12, maxAge: 60 });
+    const { report, result } = await simulate(config, { progress: false });
+    const k = report.events.byKind.recordStorage;
+    const readings = report.readings!;
+
+    // Every reading accounted for: the chain's BatchAnchored events count the readings sent less those refused.
+    expect(k.planned).toBeGreaterThan(36);
+    expect(k.sent).toBe(k.planned - k.skipped);
+    expect(readings.signed).toBe(k.sent);
+    expect(readings.batched).toBe(k.sent - k.failed);
+    expect(readings.anchored).toBe(k.mined);
+    expect(readings.onChain.readings).toBe(k.sent - k.failed);
+    expect(readings.onChain.readings).toBe(readings.anchored);
+    // Full batches as they filled (max age 60 s never struck), the rest when the readings ended.
+    expect(readings.onChain.batches).toBe(Math.ceil(readings.anchored / 12));
+    expect(readings.batches).toBe(readings.onChain.batches);
+    // No reading went on chain as a transaction of its own.
+    expect(result.countsAfter.storageReadings - result.countsBefore.storageReadings).toBe(0n);
+    expect(report.check).toMatchObject({ accounted: true, countsMatch: true, billsVerified: true });
+    expect(report.ok).toBe(true);
+
+    // A batch's gas shared by its readings: a twelfth of one anchoring, give or take the partial last batch.
+    expect(readings.gasPerReading).toBeGreaterThan(50_000 / 12);
+    expect(readings.gasPerReading).toBeLessThan(80_000 / 12 * 2);
+    expect(readings.readingsPerSecond).toBeGreaterThan(0);
+    expect(readings.signatureBackend).toBe("libsecp256k1 (native)");
+
+    const json = JSON.parse(await readFile(out, "utf8"));
+    expect(json.config).toMatchObject({ mode: "local", batched: true });
+    expect(json.readings).toMatchObject({ batchSize: 12, maxAgeS: 60, signed: readings.signed, anchored: readings.anchored, onChain: readings.onChain });
+    const summary = formatSummary(report);
+    expect(summary).toMatch(/^reading \(batched\) /m);
+    expect(summary).toContain(`readings      ${readings.signed} signed, ${readings.batched} batched, ${readings.anchored} anchored in ${readings.batches} batches of up to 12`);
+    expect(summary).toMatch(/ok {3}readings: \d+ anchored on chain \(\d+ BatchAnchored events\) = sent \d+ − failed \d+/);
   });
 });

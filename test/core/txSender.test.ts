@@ -7,6 +7,7 @@ import { LedgerError } from "../../src/ledgerErrors.js";
 import { ReceiptPoller } from "../../src/receiptPoller.js";
 import { ValidationError } from "../../src/schemas.js";
 import { TxRevertedError, TxSender, type TxStatus } from "../../src/txSender.js";
+import { ethersDigestSigner, useDigestSigner, type DigestSigner } from "../../src/txSigning.js";
 import { startTestChain, type TestChain } from "../support/localChain.js";
 
 describe("cachedFeeData", () => {
@@ -158,6 +159,32 @@ describe("TxSender with a key held here (anvil)", () => {
     expect(await nonceOf(meter.address)).toBe(3);
     expect(await nonceOf(meter.address, "pending")).toBe(3);
     expect((await client.recordStorage({ offerId, available: 3n })).receipt.status).toBe(1);
+  });
+
+  it("signs with ethers' SigningKey when the native binding is unavailable, the bytes the Wallet signs", async () => {
+    const meter = await newWallet(true);
+    const client = await GridLedgerClient.connect(meter, { address: t.address, gasLimits: { recordStorage: 100_000n } });
+    let signatures = 0;
+    const counted: DigestSigner = (digest, key) => {
+      signatures++;
+      return ethersDigestSigner(digest, key);
+    };
+    useDigestSigner(counted);
+    try {
+      provider.sends.length = 0;
+      const results = await Promise.all([1n, 2n, 3n].map((available) => client.recordStorage({ offerId, available })));
+      expect(results.map((r) => r.receipt.status)).toEqual([1, 1, 1]);
+      expect(signatures).toBe(3);
+      const raws = provider.sends.flatMap((s) => s.raws).filter((raw) => Transaction.from(raw).from === meter.address);
+      expect(raws).toHaveLength(3);
+      for (const raw of raws) {
+        const unsigned = Transaction.from(raw);
+        unsigned.signature = null;
+        expect(await meter.signTransaction(unsigned)).toBe(raw);
+      }
+    } finally {
+      useDigestSigner(undefined);
+    }
   });
 
   it("says a write ran out of gas when the caller's gas limit is too low", async () => {

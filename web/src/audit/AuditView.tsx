@@ -5,7 +5,7 @@
  */
 import { useId, useState } from "react";
 import { EVENT_KINDS, eventKey, type EventKind, type LedgerEvent } from "../../../src/events.js";
-import type { HistoryCursor, HistoryFilter } from "../../../src/ledgerClient.js";
+import type { HistoryFilter } from "../../../src/ledgerClient.js";
 import { fields } from "../../../src/schemas.js";
 import { explorerUrl } from "../config.js";
 import { useSession } from "../chain/session.js";
@@ -15,6 +15,7 @@ import { Field } from "../forms/Field.js";
 import { fieldIssue, type FieldIssue } from "../forms/useForm.js";
 import { shortHex } from "../format.js";
 import { TxHash } from "../tx/TxAction.js";
+import { HistoryPager, useHistoryPages } from "../ui/HistoryPager.js";
 import { ExportPanel } from "./ExportPanel.js";
 import { ReadingProofPanel } from "./ReadingProofPanel.js";
 import { VerifyBillPanel } from "./VerifyBillPanel.js";
@@ -54,9 +55,9 @@ export function AuditView() {
   const [text, setText] = useState<FilterText>(EMPTY);
   const [applied, setApplied] = useState<HistoryFilter>({ kinds: EVENT_KINDS });
   const [issues, setIssues] = useState<Partial<Record<keyof FilterText, FieldIssue>>>({});
-  const [pages, setPages] = useState<(HistoryCursor | undefined)[]>([undefined]);
+  const pages = useHistoryPages();
   const kindId = useId();
-  const before = pages.at(-1);
+  const before = pages.before;
 
   const counts = useChainData(() => reader.counts(), [reader]);
   const page = useChainData(() => reader.history(applied, { size: PAGE_SIZE, before }), [reader, applied, before], {
@@ -68,7 +69,7 @@ export function AuditView() {
     if ("issues" in parsed) return setIssues(parsed.issues);
     setIssues({});
     setApplied(parsed.filter);
-    setPages([undefined]);
+    pages.reset();
   }
   const set = (name: keyof FilterText) => (value: string) => setText((t) => ({ ...t, [name]: value }));
 
@@ -158,7 +159,7 @@ export function AuditView() {
                 setText(EMPTY);
                 setIssues({});
                 setApplied({ kinds: EVENT_KINDS });
-                setPages([undefined]);
+                pages.reset();
               }}
             >
               Clear
@@ -176,20 +177,7 @@ export function AuditView() {
         {page.loading && !page.data && <p role="status">Loading…</p>}
         {page.data && page.data.events.length === 0 && <p className="muted">No event matches.</p>}
         {page.data && page.data.events.length > 0 && <EventTable events={page.data.events} />}
-        <nav className="row" aria-label="Event pages">
-          <button type="button" className="btn btn-secondary" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
-            Newer
-          </button>
-          <span className="small muted">Page {pages.length}</span>
-          <button
-            type="button"
-            className="btn btn-secondary"
-            disabled={!page.data?.next || page.loading}
-            onClick={() => page.data?.next && setPages((p) => [...p, page.data!.next])}
-          >
-            Older
-          </button>
-        </nav>
+        <HistoryPager label="Event pages" pages={pages} next={page.data?.next} loading={page.loading} />
       </section>
       <VerifyBillPanel />
       <ReadingProofPanel />

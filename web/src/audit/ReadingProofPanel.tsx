@@ -7,7 +7,7 @@
 import { useId, useRef, useState, type DragEvent, type ReactNode } from "react";
 import { parseSignedReadingText, signedReadingToJson } from "../../../src/batchFile.js";
 import type { EventOf } from "../../../src/events.js";
-import type { HistoryCursor } from "../../../src/ledgerClient.js";
+import { HistoryPager, useHistoryPages } from "../ui/HistoryPager.js";
 import { describeError } from "../../../src/ledgerErrors.js";
 import { loadBatch, proveReading, type LoadedBatch, type ReadingProof } from "../../../src/readingProof.js";
 import { READING_KIND, type SignedReading } from "../../../src/readings.js";
@@ -35,8 +35,8 @@ const kindName = (kind: number) => (kind === READING_KIND.energy ? "energy" : ki
 
 export function ReadingProofPanel() {
   const { reader, billStore } = useSession();
-  const [pages, setPages] = useState<(HistoryCursor | undefined)[]>([undefined]);
-  const before = pages.at(-1);
+  const pages = useHistoryPages();
+  const before = pages.before;
   const list = useChainData(() => reader.history({ kinds: ["BatchAnchored"] }, { size: BATCH_PAGE, before }), [reader, before], {
     followBlocks: before === undefined,
   });
@@ -101,20 +101,7 @@ export function ReadingProofPanel() {
       {list.loading && !list.data && <p role="status">Loading batches…</p>}
       {list.data && anchors.length === 0 && <p className="muted">No batch of readings is anchored yet.</p>}
       {anchors.length > 0 && <BatchTable anchors={anchors} onOpen={(id) => void openBatch(id)} />}
-      <nav className="row" aria-label="Batch pages">
-        <button type="button" className="btn btn-secondary" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
-          Newer
-        </button>
-        <span className="small muted">Page {pages.length}</span>
-        <button
-          type="button"
-          className="btn btn-secondary"
-          disabled={!list.data?.next || list.loading}
-          onClick={() => list.data?.next && setPages((p) => [...p, list.data!.next])}
-        >
-          Older
-        </button>
-      </nav>
+      <HistoryPager label="Batch pages" pages={pages} next={list.data?.next} loading={list.loading} />
 
       {open && !open.batch && !open.error && <p role="status">Fetching batch {open.batchId.toString()} from IPFS…</p>}
       {open?.error && (

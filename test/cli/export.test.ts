@@ -14,6 +14,7 @@ import { openBillStore } from "../../src/billStore.js";
 import { parseLedgerLog } from "../../src/events.js";
 import { GridLedgerClient } from "../../src/ledgerClient.js";
 import { startTestChain, type TestChain } from "../support/localChain.js";
+import { parseCsv } from "../support/csv.js";
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, "../../bin/gridledger.js");
@@ -36,26 +37,6 @@ async function gridledger(args: string[]) {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-/** Splits RFC 4180 CSV into records of fields. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") row.push(field), (field = "");
-    else if (c === "\r" && text[i + 1] === "\n") row.push(field), rows.push(row), (row = []), (field = ""), i++;
-    else field += c;
-  }
-  return rows;
 }
 
 beforeAll(async () => {

@@ -9,6 +9,7 @@ import { cidOfBytes } from "../../src/cid.js";
 import { parseLedgerLog, type LedgerEvent } from "../../src/events.js";
 import type { Filter } from "ethers";
 import { ledgerFixture, RATE, type LedgerFixture } from "./ledgerFixture.js";
+import { parseCsv } from "../support/csv.js";
 
 const LOCATION = 'Dock 7, "North" bay';
 const DEVICE = 'inv-1, "east"\r\nrack 2';
@@ -76,28 +77,6 @@ async function exported(format: "csv" | "json", pageBlocks?: number, onProgress?
   return { text, summary };
 }
 
-/** RFC 4180 parser (quoted fields, doubled quotes, CRLF inside quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let i = 0;
-  let quoted = false;
-  while (i < text.length) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 2);
-      else if (c === '"') (quoted = false), i++;
-      else (field += c), i++;
-    } else if (c === '"') (quoted = true), i++;
-    else if (c === ",") row.push(field), (field = ""), i++;
-    else if (c === "\r" && text[i + 1] === "\n") row.push(field), rows.push(row), (row = []), (field = ""), (i += 2);
-    else (field += c), i++;
-  }
-  expect(field).toBe("");
-  expect(row).toEqual([]);
-  return rows;
-}
 const asObjects = (rows: string[][]) => rows.slice(1).map((r) => Object.fromEntries(rows[0].map((c, i) => [c, r[i]])));
 
 describe("audit export", () => {

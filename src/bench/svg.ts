@@ -77,6 +77,16 @@ function yAxis(left: number, top: number, plotW: number, plotH: number, max: num
   };
 }
 
+/** The chart's size and its plot area: margins for the axes, and room on the right for a legend `right` wide. */
+function plotArea(right: number, size: { width?: number; height?: number }) {
+  const width = Math.max(size.width ?? 760, right + 480);
+  const height = size.height ?? 380;
+  const left = 70;
+  const top = 40;
+  const bottom = 60;
+  return { width, height, left, top, right, plotW: width - left - right, plotH: height - top - bottom };
+}
+
 /** Grouped vertical bars: one group per category, one bar per series; an optional horizontal reference line. */
 export function barChart(o: {
   title: string;
@@ -87,14 +97,7 @@ export function barChart(o: {
   width?: number;
   height?: number;
 }): string {
-  const right = legendWidth(o.series, o.reference ? [o.reference.label] : []);
-  const width = Math.max(o.width ?? 760, right + 480);
-  const height = o.height ?? 380;
-  const left = 70;
-  const top = 40;
-  const bottom = 60;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  const { width, height, left, top, plotW, plotH } = plotArea(legendWidth(o.series, o.reference ? [o.reference.label] : []), o);
   const values = o.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
   const max = Math.max(...values, o.reference?.value ?? 0, 1);
   const axis = yAxis(left, top, plotW, plotH, max * 1.08, o.yLabel);
@@ -137,14 +140,7 @@ export function lineChart(o: {
   width?: number;
   height?: number;
 }): string {
-  const right = legendWidth(o.series);
-  const width = Math.max(o.width ?? 760, right + 480);
-  const height = o.height ?? 380;
-  const left = 70;
-  const top = 40;
-  const bottom = 60;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  const { width, height, left, top, plotW, plotH } = plotArea(legendWidth(o.series), o);
   const values = o.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
   const axis = yAxis(left, top, plotW, plotH, Math.max(...values, 0.001) * 1.1, o.yLabel);
   const fx = (v: number) => (o.xLog ? Math.log10(Math.max(v, 1)) : v);

@@ -1,20 +1,25 @@
 /**
- * The audit export in a real browser (Debian's Chromium through playwright-core) against the real
- * `npm start -- --demo` stack, whose seeding runs complete cycles with bills on IPFS: the audit dashboard's Export
- * downloads a CSV of blocks 0 to the head, and every row matches the chain's record (kind, id, transaction hash,
- * log position) with each bill fetched from IPFS and verified "ok". On the same grid, a producer sets a storage
- * threshold in the alerts view: the crossing before it is listed quietly, readings recorded after it raise a
- * toast and, with desktop notifications on and the tab hidden, a notification.
+ * The audit dashboard and the alert settings in a real browser (Debian's Chromium through playwright-core) against
+ * one real `npm start -- --demo` stack, whose seeding runs complete cycles with bills on IPFS and anchors a batch of
+ * a demo meter's signed readings:
+ * - the audit dashboard's Export downloads a CSV of blocks 0 to the head, and every row matches the chain's record
+ *   (kind, id, transaction hash, log position) with each bill fetched from IPFS and verified "ok";
+ * - a producer sets a storage threshold in the alerts view: the crossing before it is listed quietly, readings
+ *   recorded after it raise a toast and, with desktop notifications on and the tab hidden, a notification;
+ * - the user opens the batch in the audit view, proves a reading and sees every check pass; then pastes the same
+ *   reading with one digit of its value changed and sees the proof fail.
+ * Screenshots go to the shared temp folder.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { JsonRpcProvider } from "ethers";
+import { getAddress, JsonRpcProvider } from "ethers";
+import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXPORT_COLUMNS } from "../../src/auditExport.js";
 import { parseLedgerLog, type LedgerEvent } from "../../src/events.js";
 import { parseCsv } from "../support/csv.js";
 import { DEMO_ROLES } from "../../src/stack/demo.js";
-import { pageErrors, see, shoot, startBrowserStack, transact, useAccount, type BrowserStack } from "./support/browserStack.js";
+import { pageErrors, see, shoot, SHOTS, startBrowserStack, transact, useAccount, type BrowserStack } from "./support/browserStack.js";
 
 let stack: BrowserStack;
 
@@ -180,3 +185,58 @@ describe("audit export and alert settings in the browser", () => {
     }
   }, 180_000);
 });
+
+describe("reading proofs in the audit view", () => {
+  it("proves a reading of the demo's anchored batch, and fails the same reading with one digit changed", async () => {
+    expect(stack.output()).toMatch(/demo: batch 1 anchored 5 signed readings/);
+    const meter = getAddress(stack.accounts[DEMO_ROLES.meters[0]]);
+    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    const errors = pageErrors(page);
+    try {
+      await page.goto(stack.web);
+      await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Audit" }).click();
+      const panel = page.getByRole("region", { name: "Readings" });
+      await panel.getByRole("button", { name: "Open batch 1" }).click();
+      const readings = panel.getByTestId("batch-readings");
+      await see(readings).toContainText("Batch 1: 5 readings");
+      const row = readings.locator(`tr[data-meter="${meter}"][data-seq="2"]`);
+      await see(row).toContainText("energy of purchase 1");
+
+      await row.getByRole("button", { name: `Prove reading 2 of meter ${meter}` }).click();
+      const proof = panel.getByTestId("reading-proof");
+      await see(proof).toHaveAttribute("data-ok", /^true$/);
+      expect(await checks(proof)).toEqual({ "merkle-off-chain": "true", "merkle-on-chain": "true", signature: "true", authorisation: "true" });
+      expect(await proof.locator('li[data-check="signature"]').textContent()).toBe(`✓ EIP-712 signature: recovers to ${meter}, the reading's meter`);
+      await shoot(page, "reading-proven");
+
+      // The same reading, pasted with the last digit of its value changed.
+      const json = JSON.parse((await proof.getByTestId("reading-json").textContent()) ?? "") as Record<string, string>;
+      const value = json.value;
+      const altered = { ...json, value: value.slice(0, -1) + String((Number(value.at(-1)) + 1) % 10) };
+      expect(altered.value).not.toBe(value);
+      const form = panel.getByRole("form", { name: "Prove a reading from its JSON" });
+      await form.getByLabel(/^Reading JSON/).fill(JSON.stringify(altered));
+      await form.getByRole("button", { name: "Prove pasted reading" }).click();
+      await see(proof).toHaveAttribute("data-ok", /^false$/);
+      expect(await checks(proof)).toEqual({ "merkle-off-chain": "false", "merkle-on-chain": "false", signature: "false", authorisation: "true" });
+      await see(proof).toContainText(`✕ Not proven: reading 2 of meter ${meter} in batch 1.`);
+      await shoot(page, "reading-altered");
+      expect(errors).toEqual([]);
+    } catch (error) {
+      await shoot(page, "failure-readings").catch(() => undefined);
+      throw error;
+    } finally {
+      await context.close();
+    }
+    console.log(`screenshots in ${SHOTS}`);
+  }, 180_000);
+});
+
+/** Each check line of a proof, and whether it passed. */
+async function checks(proof: Locator): Promise<Record<string, string | null>> {
+  return Object.fromEntries(
+    await proof.locator("li[data-check]").evaluateAll((items) => items.map((li) => [li.getAttribute("data-check"), li.getAttribute("data-pass")])),
+  );
+}

@@ -4,6 +4,7 @@
 import { Interface, type Log, type Result } from "ethers";
 import { gridLedgerAbi } from "./generated/contracts.js";
 import { onChainToCid } from "./cid.js";
+import { staticEventDecoder } from "./staticAbi.js";
 
 export const ledgerInterface = new Interface(gridLedgerAbi);
 
@@ -59,6 +60,8 @@ export function topicOf(kind: EventKind): string {
 const KIND_BY_TOPIC = new Map<string, EventKind>(EVENT_KINDS.map((k) => [topicOf(k), k]));
 /** Each event's fragment by kind: ethers' parseLog finds it by hashing every event's signature on each call. */
 const FRAGMENT_OF = new Map(EVENT_KINDS.map((k) => [k, ledgerInterface.getEvent(k)!]));
+/** The word-by-word decoder of each event whose parameters are all one-word values; ethers decodes the others. */
+const STATIC_DECODER_OF = new Map(EVENT_KINDS.map((k) => [k, staticEventDecoder(FRAGMENT_OF.get(k)!)]));
 
 interface Base {
   blockNumber: number;
@@ -121,9 +124,11 @@ export type EventOf<K extends EventKind> = Extract<LedgerEvent, { kind: K }>;
 export function parseLedgerLog(log: Log): LedgerEvent | undefined {
   const kind = KIND_BY_TOPIC.get(log.topics[0]);
   if (!kind) return undefined;
-  let a: Result;
+  // Positional values: ethers' Result, or the static decoder's array (read by index alike below).
+  let a: Result | unknown[];
   try {
-    a = ledgerInterface.decodeEventLog(FRAGMENT_OF.get(kind)!, log.data, log.topics);
+    const decodeStatic = STATIC_DECODER_OF.get(kind);
+    a = decodeStatic ? decodeStatic(log.topics, log.data) : ledgerInterface.decodeEventLog(FRAGMENT_OF.get(kind)!, log.data, log.topics);
   } catch {
     return undefined;
   }

@@ -3,13 +3,14 @@
  * Works with any ethers signer (a key or keystore on a device, a browser wallet, a JSON-RPC account),
  * or read-only with a provider.
  */
-import { Contract, getAddress, type ContractRunner, type Provider, type Signer, type TransactionReceipt } from "ethers";
+import { AbiCoder, Contract, getAddress, type ContractRunner, type Provider, type Signer, type TransactionReceipt } from "ethers";
 import { z } from "zod";
 import type { GridLedger } from "../types/ethers-contracts/GridLedger.js";
 import { cidToOnChain } from "./cid.js";
 import { compareEvents, ledgerInterface, parseLedgerLog, PRODUCER_EVENTS, PURCHASE_EVENTS, topicOf, type EventKind, type EventOf, type LedgerEvent } from "./events.js";
 import { gridLedgerAbi, gridLedgerDeployments } from "./generated/contracts.js";
 import { decodeLedgerError } from "./ledgerErrors.js";
+import { staticArgsEncoder } from "./staticAbi.js";
 import { validate } from "./schemas.js";
 import { TxSender, type TxSenderOptions, type TxStatus } from "./txSender.js";
 
@@ -170,7 +171,8 @@ export class GridLedgerClient {
     this.address = args.address;
     this.chainId = args.chainId;
     this.provider = args.provider;
-    this.contract = new Contract(args.address, gridLedgerAbi, args.runner) as unknown as GridLedger;
+    // The shared Interface: parsing the ABI again for every client costs about a millisecond.
+    this.contract = new Contract(args.address, ledgerInterface, args.runner) as unknown as GridLedger;
     this.fromBlock = args.fromBlock;
     this.logRange = args.options.logRange ?? 10_000;
     this.#sender = args.signer ? new TxSender(args.signer, args.options) : undefined;
@@ -365,7 +367,7 @@ export class GridLedgerClient {
   async estimate(method: WriteMethod, args: readonly unknown[], value = 0n): Promise<{ gas: bigint; fee: bigint }> {
     const from = await this.account();
     try {
-      const data = ledgerInterface.encodeFunctionData(method, args);
+      const data = encodeWrite(method, args);
       const gas = await this.provider.estimateGas({ from, to: this.address, data, value });
       const fees = await this.provider.getFeeData();
       return { gas, fee: gas * (fees.maxFeePerGas ?? fees.gasPrice ?? 0n) };
@@ -561,7 +563,7 @@ export class GridLedgerClient {
 
   async #send(method: WriteMethod, args: readonly unknown[], value: bigint, onStatus?: (s: TxStatus) => void) {
     const sender = this.#requireSender();
-    const data = ledgerInterface.encodeFunctionData(method, args);
+    const data = encodeWrite(method, args);
     return sender.send({ to: this.address, data, value, gasLimit: this.#gasLimits[method] }, onStatus);
   }
 
@@ -583,6 +585,22 @@ export class GridLedgerClient {
   }
 }
 
+/**
+ * Each write's parameters, selector and word-by-word encoder, found once: ethers' encodeFunctionData looks the
+ * function up by name and hashes its signature for the selector on every call.
+ */
+const WRITE_FRAGMENTS = new Map(
+  WRITE_METHODS.map((m) => {
+    const fragment = ledgerInterface.getFunction(m)!;
+    return [m, { inputs: fragment.inputs, selector: fragment.selector, encodeStatic: staticArgsEncoder(fragment.inputs) }] as const;
+  }),
+);
+
+/** The calldata of a write: its selector and ABI-encoded arguments, as encodeFunctionData gives. */
+function encodeWrite(method: WriteMethod, args: readonly unknown[]): string {
+  const { inputs, selector, encodeStatic } = WRITE_FRAGMENTS.get(method)!;
+  return selector + (encodeStatic?.(args) ?? AbiCoder.defaultAbiCoder().encode(inputs, args).slice(2));
+}
 
 function topicList(values: readonly (bigint | string)[] | undefined): string[] | null {
   if (!values) return null;

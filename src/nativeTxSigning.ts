@@ -6,7 +6,6 @@
  * Node only (a native module): txSigning.ts loads this module at run time in Node and never in a browser, so the
  * web bundle does not contain it.
  */
-import { Signature } from "ethers";
 import { loadSecp256k1Binding, type Secp256k1Binding } from "./secp256k1Binding.js";
 import type { DigestSigner } from "./txSigning.js";
 
@@ -22,14 +21,13 @@ export function nativeDigestSigner(load: () => Secp256k1Binding = loadSecp256k1B
     // The key is read from the SigningKey for each signature, and its bytes are wiped once used.
     const secret = Buffer.from(key.privateKey.slice(2), "hex");
     try {
-      const { signature, recid } = binding.ecdsaSign(Buffer.from(digest.slice(2), "hex"), secret);
-      const bytes = Buffer.from(signature.buffer, signature.byteOffset, 64);
-      return Signature.from({
-        r: `0x${bytes.toString("hex", 0, 32)}`,
-        s: `0x${bytes.toString("hex", 32, 64)}`,
+      const { signature, recid } = binding.ecdsaSign(digest, secret);
+      return {
+        r: signature.subarray(0, 32),
+        s: signature.subarray(32, 64),
         // recid's high bit says r overflowed the group order (odds about 2^-127); the parity is its low bit.
         yParity: (recid & 1) as 0 | 1,
-      });
+      };
     } finally {
       secret.fill(0);
     }

@@ -6,18 +6,9 @@
  * bytes (checked in test/core/readingSignatures.test.ts) but rebuild their encoders for every reading, which made
  * hashing a large share of the aggregator's work.
  */
-import { getAddress, getBytes, hexlify, id as keccakText, TypedDataEncoder, type TypedDataDomain } from "ethers";
-import { keccak256 as keccakHasher } from "js-sha3";
+import { getBytes, hexlify, id as keccakText, TypedDataEncoder, type TypedDataDomain } from "ethers";
+import { checksumAddress, keccak } from "./keccak.js";
 import type { Reading } from "./readings.js";
-
-/**
- * keccak256, bytes to bytes. js-sha3 rather than ethers' keccak256 (noble's), which gives the same hash in about
- * twice the time: an aggregator hashes five times per reading (digest, leaf, signer's address) plus the tree's
- * nodes, and that was half of its signature threads' time once recovery was native.
- */
-export function keccak(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(keccakHasher.arrayBuffer(bytes));
-}
 
 /** keccak256("Reading(address meter,uint8 kind,uint256 subject,uint256 value,uint64 start,uint64 end,uint64 seq)"). */
 export const READING_TYPE_HASH = getBytes(keccakText("Reading(address meter,uint8 kind,uint256 subject,uint256 value,uint64 start,uint64 end,uint64 seq)"));
@@ -25,21 +16,6 @@ export const READING_TYPE_HASH = getBytes(keccakText("Reading(address meter,uint
 const MAX_UINT8 = 0xffn;
 const MAX_UINT64 = (1n << 64n) - 1n;
 const MAX_UINT256 = (1n << 256n) - 1n;
-
-/** Checksummed spellings already computed: a meter sends thousands of readings, each naming it. */
-const checksummed = new Map<string, string>();
-const CHECKSUM_CACHE_SIZE = 65_536;
-
-/** ethers' getAddress (the checksummed address; throws for anything else), remembered per spelling. */
-export function checksumAddress(address: string): string {
-  let known = checksummed.get(address);
-  if (known === undefined) {
-    known = getAddress(address);
-    if (checksummed.size >= CHECKSUM_CACHE_SIZE) checksummed.clear();
-    checksummed.set(address, known);
-  }
-  return known;
-}
 
 /** The domain separator of a reading domain (EIP-712 `hashStruct(domain)`), as 32 bytes. */
 export function domainSeparator(domain: TypedDataDomain): Uint8Array {

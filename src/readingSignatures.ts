@@ -12,7 +12,8 @@
  * Node only (a native module): the web app checks readings with readings.ts alone.
  */
 import { hexlify, type TypedDataDomain } from "ethers";
-import { checksumAddress, domainSeparator, keccak, readingDigest } from "./readingHashes.js";
+import { checksumAddress, keccak } from "./keccak.js";
+import { domainSeparator, readingDigest } from "./readingHashes.js";
 import { checkSignature, notTheMetersSignature, ReadingError, type SignedReading } from "./readings.js";
 import { trySecp256k1Binding } from "./secp256k1Binding.js";
 

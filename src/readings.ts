@@ -4,7 +4,8 @@
  */
 import { BaseWallet, computeAddress, getAddress, SigningKey, type Signer, type TypedDataDomain } from "ethers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { checksumAddress, domainSeparator, readingDigest, readingLeafHash } from "./readingHashes.js";
+import { checksumAddress } from "./keccak.js";
+import { domainSeparator, readingDigest, readingLeafHash } from "./readingHashes.js";
 
 /** What a reading measures: the available storage of an offer, or energy delivered for a purchase. */
 export const READING_KIND = { storage: 1, energy: 2 } as const;

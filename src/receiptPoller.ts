@@ -8,7 +8,8 @@
  * when the waiter gets null and the sender checks whether the transaction was dropped. Asking for the receipt directly, rather than
  * waiting for a new block as ethers' waitForTransaction does, sees a transaction mined at once on a quiet chain.
  */
-import { JsonRpcApiProvider, type Network, type Provider, type TransactionReceipt } from "ethers";
+import { JsonRpcApiProvider, type Provider, type TransactionReceipt } from "ethers";
+import { toTransactionReceipt } from "./receiptFormat.js";
 
 /** Waits between looks at one hash: a node that mines on arrival has it within a few ms, a slower chain later. */
 const DELAYS_MS = [5, 25, 50, 100, 200, 400, 800];
@@ -47,7 +48,6 @@ export class ReceiptPoller {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   #busy = false;
-  #network: Promise<Network> | undefined;
 
   private constructor(provider: Provider) {
     this.#provider = provider;
@@ -138,12 +138,6 @@ export class ReceiptPoller {
     if (raw == null) return null;
     // A node that leaves out the gas price: ethers' own lookup fills it in from the transaction.
     if (raw.effectiveGasPrice == null && raw.gasPrice == null) return provider.getTransactionReceipt(hash);
-    const network = this.#network ?? (this.#network = provider.getNetwork());
-    try {
-      return provider._wrapTransactionReceipt(raw as never, await network);
-    } catch (error) {
-      if (this.#network === network) this.#network = undefined;
-      throw error;
-    }
+    return toTransactionReceipt(raw, provider);
   }
 }

@@ -11,9 +11,9 @@
  * one poller per provider that asks for every pending hash in one batch. Other signers (a node's unlocked
  * account, a browser wallet) sign and send through ethers, one at a time under the lock, as the wallet wants.
  *
- * Signing takes libsecp256k1 in Node when its binding loads, ethers' pure-JS secp256k1 otherwise (a browser):
- * the same bytes either way (txSigning.ts). The JS signer costs this process about 0.6-0.9 ms of CPU a
- * transaction, the native one a small fraction of that; RLP and keccak add about 0.1-0.2 ms.
+ * Transactions are encoded here (txEncoding.ts, ethers' bytes) and signed with libsecp256k1 in Node when its
+ * binding loads, ethers' pure-JS secp256k1 otherwise (a browser): the same bytes either way (txSigning.ts). The
+ * JS signer costs this process about 0.6-0.9 ms of CPU a transaction, the native one under 0.1 ms.
  *
  * Gas: without a gas limit the call is estimated first, outside the lock (it needs no nonce), so a call that
  * would revert fails there, before it takes a nonce. With a gas limit given (a device sending many readings a
@@ -24,25 +24,24 @@ import {
   BaseWallet,
   JsonRpcApiProvider,
   JsonRpcProvider,
-  Transaction,
   getBigInt,
   isError,
-  keccak256,
   resolveAddress,
   type FeeData,
   type JsonRpcError,
   type JsonRpcResult,
   type Provider,
   type Signer,
-  type TransactionLike,
   type TransactionReceipt,
   type TransactionRequest,
 } from "ethers";
 import { z } from "zod";
 import { cachedFeeData } from "./feeCache.js";
+import { checksumAddress } from "./keccak.js";
 import { decodeLedgerError } from "./ledgerErrors.js";
 import { ReceiptPoller } from "./receiptPoller.js";
 import { validate } from "./schemas.js";
+import { signTransaction, type UnsignedTx } from "./txEncoding.js";
 import { digestSigner } from "./txSigning.js";
 
 /** Where a transaction stands, reported to `onStatus` as it moves on. */
@@ -115,6 +114,9 @@ const ESTIMATE_MARGIN_PERCENT = 20n;
 
 /** Most signed transactions of one account in one send request. */
 const SEND_BATCH_MAX = 100;
+
+/** A 0x-prefixed 20-byte address in any case: checksummed from a cache rather than resolved as a name. */
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /** Gas of a transfer of ether to an account without code: what fills a nonce left unused. */
 const TRANSFER_GAS = 21_000n;
@@ -326,32 +328,33 @@ export class TxSender {
    */
   async #signRequest(key: BaseWallet, request: TransactionRequest, fees: FeeData, replace = false): Promise<Signed> {
     const pick = (given: TransactionRequest["gasPrice"], fresh: bigint | null) => (replace || given == null ? fresh : getBigInt(given));
-    const priced: TransactionLike =
+    const chainId = await this.#chain();
+    const to = request.to == null ? null : typeof request.to === "string" && ADDRESS.test(request.to) ? checksumAddress(request.to) : await resolveAddress(request.to);
+    const common = {
+      chainId,
+      nonce: request.nonce!,
+      gasLimit: getBigInt(request.gasLimit!),
+      to,
+      value: request.value == null ? 0n : getBigInt(request.value),
+      data: request.data ?? "0x",
+    };
+    const tx: UnsignedTx =
       request.gasPrice == null && fees.maxFeePerGas != null
         ? {
+            ...common,
             type: 2,
-            maxFeePerGas: pick(request.maxFeePerGas, fees.maxFeePerGas),
-            maxPriorityFeePerGas: pick(request.maxPriorityFeePerGas, fees.maxPriorityFeePerGas),
+            maxFeePerGas: required(pick(request.maxFeePerGas, fees.maxFeePerGas), "maxFeePerGas"),
+            maxPriorityFeePerGas: required(pick(request.maxPriorityFeePerGas, fees.maxPriorityFeePerGas), "maxPriorityFeePerGas"),
           }
-        : { type: 0, gasPrice: pick(request.gasPrice, fees.gasPrice) };
-    const to = request.to == null ? null : await resolveAddress(request.to);
-    const tx = Transaction.from({
-      ...priced,
-      chainId: await this.#chain(),
-      nonce: request.nonce!,
-      to,
-      data: request.data ?? "0x",
-      value: request.value == null ? 0n : getBigInt(request.value),
-      gasLimit: getBigInt(request.gasLimit!),
-    });
+        : { ...common, type: 0, gasPrice: required(pick(request.gasPrice, fees.gasPrice), "gasPrice") };
     const sign = await digestSigner();
-    tx.signature = sign(tx.unsignedHash, key.signingKey);
-    const raw = tx.serialized;
+    const { raw, hash } = signTransaction(tx, (digest) => sign(digest, key.signingKey));
+    const priced = tx.type === 2 ? { maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas } : { gasPrice: tx.gasPrice };
     return {
       raw,
-      hash: keccak256(raw),
+      hash,
       nonce: tx.nonce,
-      request: { ...request, ...priced, from: key.address, to, nonce: tx.nonce, chainId: tx.chainId, type: tx.type },
+      request: { ...request, ...priced, from: key.address, to, nonce: tx.nonce, chainId, type: tx.type },
     };
   }
 
@@ -517,6 +520,12 @@ interface Signed {
 }
 
 type Outcome = { ok: true } | { ok: false; error: unknown };
+
+/** A fee the node gave no value for: the transaction cannot be priced. */
+function required(fee: bigint | null, field: string): bigint {
+  if (fee == null) throw new Error(`${field}: the node gave no fee data to price the transaction with`);
+  return fee;
+}
 
 /** Lets pending timers and I/O run: setImmediate in Node, a zero timeout where there is none (a browser). */
 function yieldToEventLoop(): Promise<void> {

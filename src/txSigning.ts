@@ -6,13 +6,17 @@
  * is imported at run time, by a specifier the bundler does not follow, and only where `process.versions.node`
  * says this is Node.
  */
-import type { Signature, SigningKey } from "ethers";
+import { getBytes, type SigningKey } from "ethers";
+import type { RawSignature } from "./txEncoding.js";
 
-/** Signs a 32-byte digest (0x-prefixed hex) with the key. */
-export type DigestSigner = (digest: string, key: SigningKey) => Signature;
+/** Signs a 32-byte digest with the key. */
+export type DigestSigner = (digest: Uint8Array, key: SigningKey) => RawSignature;
 
 /** ethers' own signer: pure JavaScript, everywhere. */
-export const ethersDigestSigner: DigestSigner = (digest, key) => key.sign(digest);
+export const ethersDigestSigner: DigestSigner = (digest, key) => {
+  const signature = key.sign(digest);
+  return { r: getBytes(signature.r), s: getBytes(signature.s), yParity: signature.yParity };
+};
 
 /** A variable, so that bundlers leave the import alone (`@vite-ignore` silences Vite's warning about it). */
 const NATIVE_MODULE = "./nativeTxSigning.js";

@@ -10,6 +10,7 @@ import { cidToOnChain } from "./cid.js";
 import { compareEvents, ledgerInterface, parseLedgerLog, PRODUCER_EVENTS, PURCHASE_EVENTS, topicOf, type EventKind, type EventOf, type LedgerEvent } from "./events.js";
 import { gridLedgerAbi, gridLedgerDeployments } from "./generated/contracts.js";
 import { decodeLedgerError } from "./ledgerErrors.js";
+import { ReceiptPoller } from "./receiptPoller.js";
 import { staticArgsEncoder } from "./staticAbi.js";
 import { validate } from "./schemas.js";
 import { TxSender, type TxSenderOptions, type TxStatus } from "./txSender.js";
@@ -197,6 +198,9 @@ export class GridLedgerClient {
       throw new Error(`no contract at ${address} on chain ${chainId}: deploy GridLedger there or fix the address`);
     }
     const fromBlock = options.fromBlock ?? (options.address ? 0 : (deployment?.deployedAtBlock ?? 0));
+    // A client that can send: the receipt poller reads the chain's head now, so that its first writes are
+    // found in the blocks it follows instead of each being looked up.
+    if (signer) await ReceiptPoller.for(provider).follow();
     return new GridLedgerClient({ address: getAddress(address), chainId, provider, runner, signer, options, fromBlock });
   }
 

@@ -6,10 +6,11 @@
  * With a key held here (an ethers Wallet: devices, scripts) the sender builds and signs each transaction itself
  * and sends it with one eth_sendRawTransaction: fee data comes from a short per-provider cache, the chain id is
  * read once, and the lock covers only taking the nonce, signing and queueing the transaction, so many
- * transactions of one account are in flight at once (at most `maxInFlight`). They leave in nonce order, one send
- * request per account at a time, those signed meanwhile together in the next JSON-RPC batch. Receipts come from
- * one poller per provider that asks for every pending hash in one batch. Other signers (a node's unlocked
- * account, a browser wallet) sign and send through ethers, one at a time under the lock, as the wallet wants.
+ * transactions of one account are in flight at once (at most `maxInFlight`). They leave in nonce order through
+ * the provider's send queue (sendQueue.ts: one request out at a time, those signed meanwhile together in the
+ * next JSON-RPC batch). Receipts come from one poller per provider that follows the chain's blocks
+ * (receiptPoller.ts). Other signers (a node's unlocked account, a browser wallet) sign and send through ethers,
+ * one at a time under the lock, as the wallet wants.
  *
  * Transactions are encoded here (txEncoding.ts, ethers' bytes) and signed with libsecp256k1 in Node when its
  * binding loads, ethers' pure-JS secp256k1 otherwise (a browser): the same bytes either way (txSigning.ts). The
@@ -22,14 +23,10 @@
  */
 import {
   BaseWallet,
-  JsonRpcApiProvider,
-  JsonRpcProvider,
   getBigInt,
   isError,
   resolveAddress,
   type FeeData,
-  type JsonRpcError,
-  type JsonRpcResult,
   type Provider,
   type Signer,
   type TransactionReceipt,
@@ -40,6 +37,7 @@ import { cachedFeeData } from "./feeCache.js";
 import { checksumAddress } from "./keccak.js";
 import { decodeLedgerError } from "./ledgerErrors.js";
 import { ReceiptPoller } from "./receiptPoller.js";
+import { SendQueue, sendRawTransaction, settle, type SendOutcome } from "./sendQueue.js";
 import { validate } from "./schemas.js";
 import { signTransaction, type UnsignedTx } from "./txEncoding.js";
 import { digestSigner } from "./txSigning.js";
@@ -112,8 +110,6 @@ export class TxRevertedError extends Error {
  */
 const ESTIMATE_MARGIN_PERCENT = 20n;
 
-/** Most signed transactions of one account in one send request. */
-const SEND_BATCH_MAX = 100;
 
 /** A 0x-prefixed 20-byte address in any case: checksummed from a cache rather than resolved as a name. */
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -127,6 +123,7 @@ export class TxSender {
   readonly #key: BaseWallet | undefined;
   readonly #provider: Provider;
   readonly #receipts: ReceiptPoller;
+  readonly #sendQueue: SendQueue;
   readonly #options: Required<TxSenderOptions>;
   #tail: Promise<unknown> = Promise.resolve();
   #nextNonce: number | undefined;
@@ -136,8 +133,6 @@ export class TxSender {
   #chainId: Promise<bigint> | undefined;
   #inFlight = 0;
   readonly #slotWaiters: (() => void)[] = [];
-  readonly #outbox: { raw: string; resolve(outcome: Outcome): void }[] = [];
-  #flushing = false;
 
   constructor(signer: Signer, options: TxSenderOptions = {}) {
     if (!signer.provider) throw new Error("the signer has no provider: connect it to an RPC node first");
@@ -155,6 +150,7 @@ export class TxSender {
     // A key held here signs here, unless the caller chose to leave nonces to someone else.
     this.#key = signer instanceof BaseWallet && this.#options.manageNonce ? signer : undefined;
     this.#receipts = ReceiptPoller.for(this.#provider);
+    this.#sendQueue = SendQueue.for(this.#provider);
   }
 
   get signer(): Signer {
@@ -277,21 +273,23 @@ export class TxSender {
           if (this.#nextNonce === nonce + 1) this.#nextNonce = nonce;
           throw error;
         }
-        const sending = this.#dispatch(signed.raw);
-        // Let timers run before the next signature: the provider's batch leaves and receipts are polled while
-        // this account's later transactions are still being signed (signing is all microtasks otherwise).
-        await yieldToEventLoop();
+        const sending = this.#sendQueue.send(signed.raw, key.address);
+        // Let timers run now and then: the provider's batch leaves and receipts are polled while this account's
+        // later transactions are still being signed (signing is all microtasks otherwise).
+        await yieldNowAndThen();
         return { signed, sending };
       });
-      let outcome = await sending;
+      let outcome: SendOutcome = await sending;
+      let { sentAt } = await sending;
       if (!outcome.ok && !isNonceError(outcome.error) && isFeeError(outcome.error)) {
         // Priced from a cached reading the chain has moved past: the same nonce at fresh fees.
         fees = await this.#provider.getFeeData();
         const repriced = await this.#signRequest(key, signed.request, fees, true);
+        sentAt = performance.now();
         outcome = await settle(this.#sendRaw(repriced.raw));
-        if (outcome.ok) return { hash: repriced.hash, nonce: repriced.nonce, request: repriced.request, hashes: [repriced.hash] };
+        if (outcome.ok) return { hash: repriced.hash, nonce: repriced.nonce, request: repriced.request, hashes: [repriced.hash], sentAt };
       }
-      if (outcome.ok) return { hash: signed.hash, nonce: signed.nonce, request: signed.request, hashes: [signed.hash] };
+      if (outcome.ok) return { hash: signed.hash, nonce: signed.nonce, request: signed.request, hashes: [signed.hash], sentAt };
       if (attempt < 2 && isNonceError(outcome.error)) {
         // Another program used this account: take the node's count again.
         this.#resync = true;
@@ -308,8 +306,9 @@ export class TxSender {
       for (let attempt = 0; ; attempt++) {
         const nonce = this.#options.manageNonce ? await this.#takeNonce() : undefined;
         try {
+          const sentAt = performance.now();
           const response = await this.#signer.sendTransaction({ ...prepared, nonce });
-          return { hash: response.hash, nonce: response.nonce, request: { ...prepared, nonce: response.nonce }, hashes: [response.hash] };
+          return { hash: response.hash, nonce: response.nonce, request: { ...prepared, nonce: response.nonce }, hashes: [response.hash], sentAt };
         } catch (error) {
           if (attempt < 2 && this.#options.manageNonce && isNonceError(error)) {
             this.#resync = true;
@@ -358,65 +357,15 @@ export class TxSender {
     };
   }
 
-  /**
-   * Queues a signed transaction for this account's next send. An account has one send request out at a time,
-   * its transactions in nonce order: a node that receives a later nonce before an earlier one keeps it queued,
-   * and anvil's automine can leave it there even after the gap is filled (foundry-rs/foundry#10122). What is
-   * signed while a request is out leaves together in the next one, as one JSON-RPC batch over HTTP.
-   */
-  #dispatch(raw: string): Promise<Outcome> {
-    return new Promise((resolve) => {
-      this.#outbox.push({ raw, resolve });
-      void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#flushing || this.#outbox.length === 0) return;
-    this.#flushing = true;
-    const batch = this.#outbox.splice(0, SEND_BATCH_MAX);
-    try {
-      const outcomes = await this.#sendRawInOrder(batch.map((b) => b.raw));
-      batch.forEach((b, i) => b.resolve(outcomes[i]));
-    } finally {
-      this.#flushing = false;
-      void this.#flush();
-    }
-  }
-
-  /** Sends signed transactions in this order: one batch over HTTP, else one after another. */
-  async #sendRawInOrder(raws: readonly string[]): Promise<Outcome[]> {
-    const provider = this.#provider;
-    if (!(provider instanceof JsonRpcProvider) || raws.length === 1) {
-      const outcomes: Outcome[] = [];
-      for (const raw of raws) outcomes.push(await settle(this.#sendRaw(raw)));
-      return outcomes;
-    }
-    const payloads = raws.map((raw, i) => ({ method: "eth_sendRawTransaction", params: [raw], id: i + 1, jsonrpc: "2.0" as const }));
-    let answers: (JsonRpcResult | JsonRpcError)[];
-    try {
-      answers = await provider._send(payloads);
-    } catch (error) {
-      return raws.map(() => ({ ok: false, error }));
-    }
-    return payloads.map((payload): Outcome => {
-      const answer = answers.find((a) => a.id === payload.id);
-      if (!answer) return { ok: false, error: new Error(`the node gave no answer for transaction ${payload.id} of a batch`) };
-      if ("error" in answer) return { ok: false, error: provider.getRpcError(payload, answer) };
-      return { ok: true };
-    });
-  }
-
   /** One eth_sendRawTransaction, on its own. */
   #sendRaw(raw: string): Promise<unknown> {
-    const provider = this.#provider;
-    return provider instanceof JsonRpcApiProvider ? provider.send("eth_sendRawTransaction", [raw]) : provider.broadcastTransaction(raw);
+    return sendRawTransaction(this.#provider, raw);
   }
 
   async #waitMined(sent: Sent, onStatus?: (status: TxStatus) => void): Promise<TransactionReceipt> {
     let current = sent;
     for (let resubmits = 0; ; ) {
-      const receipt = await this.#receipts.wait(current.hash, this.#options.confirmTimeoutMs);
+      const receipt = await this.#receipts.wait(current.hash, this.#options.confirmTimeoutMs, current.sentAt);
       if (receipt) {
         if (receipt.status === 0) throw await this.#revertReason(receipt, current.request);
         return receipt;
@@ -476,13 +425,14 @@ export class TxSender {
     } else {
       request.gasPrice = bump((request.gasPrice as bigint | undefined) ?? fees.gasPrice, fees.gasPrice);
     }
+    const sentAt = performance.now();
     if (this.#key) {
       const signed = await this.#signRequest(this.#key, request, fees);
       await this.#sendRaw(signed.raw);
-      return { hash: signed.hash, nonce: signed.nonce, request: signed.request, hashes: [...sent.hashes, signed.hash] };
+      return { hash: signed.hash, nonce: signed.nonce, request: signed.request, hashes: [...sent.hashes, signed.hash], sentAt };
     }
     const response = await this.#signer.sendTransaction(request);
-    return { hash: response.hash, nonce: response.nonce, request, hashes: [...sent.hashes, response.hash] };
+    return { hash: response.hash, nonce: response.nonce, request, hashes: [...sent.hashes, response.hash], sentAt };
   }
 
   /**
@@ -510,6 +460,8 @@ interface Sent {
   request: TransactionRequest;
   /** Every hash sent for this nonce, oldest first (resubmissions add theirs). */
   hashes: string[];
+  /** performance.now() when the request carrying the transaction left for the node. */
+  sentAt: number;
 }
 
 interface Signed {
@@ -519,7 +471,7 @@ interface Signed {
   request: TransactionRequest;
 }
 
-type Outcome = { ok: true } | { ok: false; error: unknown };
+
 
 /** A fee the node gave no value for: the transaction cannot be priced. */
 function required(fee: bigint | null, field: string): bigint {
@@ -527,17 +479,20 @@ function required(fee: bigint | null, field: string): bigint {
   return fee;
 }
 
-/** Lets pending timers and I/O run: setImmediate in Node, a zero timeout where there is none (a browser). */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
-}
+/** How long signing may hold the event loop before timers and I/O get a turn, ms. */
+const YIELD_EVERY_MS = 2;
+let lastYield = 0;
 
-/** The promise's outcome as a value: a rejection is handled from the start, whenever it is looked at. */
-function settle(promise: Promise<unknown>): Promise<Outcome> {
-  return promise.then(
-    () => ({ ok: true }) as const,
-    (error: unknown) => ({ ok: false, error }) as const,
-  );
+/**
+ * Lets pending timers and I/O run (setImmediate in Node, a zero timeout in a browser) once signing has held the
+ * event loop for YIELD_EVERY_MS: often enough that requests leave while signing goes on, seldom enough that what
+ * is signed in between leaves together.
+ */
+async function yieldNowAndThen(): Promise<void> {
+  const now = performance.now();
+  if (now - lastYield < YIELD_EVERY_MS) return;
+  await new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+  lastYield = performance.now();
 }
 
 function isNonceError(error: unknown): boolean {

@@ -132,6 +132,8 @@ export class TxSender {
   #address: Promise<string> | undefined;
   #chainId: Promise<bigint> | undefined;
   #inFlight = 0;
+  /** Nonces of this sender's transactions sent and not yet mined or given up. */
+  readonly #unmined = new Set<number>();
   readonly #slotWaiters: (() => void)[] = [];
 
   constructor(signer: Signer, options: TxSenderOptions = {}) {
@@ -164,13 +166,24 @@ export class TxSender {
     try {
       const prepared = await this.#prepare(request);
       const sent = this.#key ? await this.#broadcastSigned(this.#key, prepared) : await this.#broadcastViaSigner(prepared);
-      onStatus?.({ stage: "pending", hash: sent.hash, nonce: sent.nonce });
-      const receipt = await this.#waitMined(sent, onStatus);
-      onStatus?.({ stage: "mined", hash: receipt.hash, blockNumber: receipt.blockNumber });
-      return receipt;
+      if (sent.nonce !== undefined) this.#unmined.add(sent.nonce);
+      try {
+        onStatus?.({ stage: "pending", hash: sent.hash, nonce: sent.nonce });
+        const receipt = await this.#waitMined(sent, onStatus);
+        onStatus?.({ stage: "mined", hash: receipt.hash, blockNumber: receipt.blockNumber });
+        return receipt;
+      } finally {
+        if (sent.nonce !== undefined) this.#unmined.delete(sent.nonce);
+      }
     } finally {
       this.#releaseSlot();
     }
+  }
+
+  /** Whether a transaction of this sender with a lower nonce than `nonce` is still waiting to be mined. */
+  #behindAnother(nonce: number): boolean {
+    for (const other of this.#unmined) if (other < nonce) return true;
+    return false;
   }
 
   async #takeSlot(): Promise<void> {
@@ -370,6 +383,10 @@ export class TxSender {
         if (receipt.status === 0) throw await this.#revertReason(receipt, current.request);
         return receipt;
       }
+      // Behind an earlier transaction of this account that is not mined either: it cannot be mined before that
+      // one, which is resubmitted or reported on its own. Resubmitting every transaction queued behind it (a
+      // device may have a hundred out) would only flood the node's pool with replacements. Wait on.
+      if (current.nonce !== undefined && this.#options.manageNonce && this.#behindAnother(current.nonce)) continue;
       const stillKnown = await this.#provider.getTransaction(current.hash);
       if (stillKnown && resubmits >= this.#options.maxResubmits) {
         throw new TxNotMinedError(current.hash, current.nonce, "still pending after every wait; it may yet be mined");

@@ -253,6 +253,49 @@ describe("TxSender with a key held here (anvil)", () => {
     }
   });
 
+  it("resubmits the first of a sender's stuck transactions; the ones behind it wait for it meanwhile", async () => {
+    const meter = await newWallet(true);
+    const sender = new TxSender(meter, { confirmTimeoutMs: 300, maxResubmits: 3 });
+    await provider.send("evm_setAutomine", [false]);
+    try {
+      const stages = new Map<number, string[]>();
+      const log: string[] = [];
+      let first = "";
+      const sends = [0, 1, 2].map((i) =>
+        sender.send({ to: t.address, data: reading(100 + i), gasLimit: 100_000n }, (s) => {
+          stages.set(i, [...(stages.get(i) ?? []), s.stage]);
+          log.push(`${i}:${s.stage}`);
+          if (i === 0 && s.stage === "pending") {
+            first = s.hash;
+            void provider.send("anvil_dropTransaction", [s.hash]);
+          }
+        }),
+      );
+      // A block every 50 ms, as a chain would make them; nothing is mined while the first is missing.
+      let settled = false;
+      const all = Promise.all(sends).finally(() => (settled = true));
+      for (let i = 0; i < 200 && !settled; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        await provider.send("evm_mine", []);
+      }
+      const receipts = await all;
+      expect(receipts.map((r) => r.status)).toEqual([1, 1, 1]);
+      expect(stages.get(0)).toEqual(["signing", "pending", "resubmitted", "mined"]);
+      // The ones behind it timed out as it did but resubmitted nothing until it was mined (anvil may still want
+      // one of them resubmitted afterwards: it does not always take back the ones behind a dropped transaction).
+      const firstMined = log.indexOf("0:mined");
+      for (const i of [1, 2]) {
+        const own = log.flatMap((entry, at) => (entry === `${i}:resubmitted` ? [at] : []));
+        expect(own.every((at) => at > firstMined), log.join(", ")).toBe(true);
+        expect(own.length).toBeLessThanOrEqual(1);
+      }
+      expect(receipts[0].hash).not.toBe(first);
+      expect(await nonceOf(meter.address)).toBe(3);
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+  });
+
   it("keeps at most maxInFlight transactions of one sender out at once", async () => {
     const wallet = await newWallet(true);
     const sender = new TxSender(wallet, { maxInFlight: 2 });

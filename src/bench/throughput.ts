@@ -6,22 +6,24 @@
  * reading. A third path sends the same GridLedger readings signed beforehand on the ceiling's path: the gap
  * between it and the ceiling is the contract's, the gap between it and the client is the client's.
  */
-import { Interface, Wallet, id as keccakText, type JsonRpcSigner } from "ethers";
+import { Interface, Wallet, id as keccakText } from "ethers";
 import { gridLedgerAbi } from "../generated/contracts.js";
 import { GridLedgerClient } from "../ledgerClient.js";
 import { median } from "../stats.js";
 import { TxSender } from "../txSender.js";
 import { inBatches } from "../sim/accounts.js";
-import { deployGridLedger } from "../sim/localGrid.js";
-import type { ReceiptPollingProvider } from "../sim/provider.js";
+import type { LocalGrid } from "../sim/localGrid.js";
+import { ReceiptPollingProvider } from "../sim/provider.js";
 import { hex, minedNonces, minerWatchdog, rpcBatch, waitForNonces } from "./rpc.js";
 
 export const THROUGHPUT_TARGET_RATIO = 0.7;
 
+/** How long the client paths wait for a receipt before resubmitting, ms. */
+const STUCK_AFTER_MS = 5_000;
+
 export interface ThroughputOptions {
-  url: string;
-  provider: ReceiptPollingProvider;
-  operator: JsonRpcSigner;
+  /** Starts a fresh local chain (one per round); the measurement stops it. */
+  startChain(): Promise<LocalGrid>;
   accounts: number;
   perAccount: number;
   rounds: number;
@@ -71,106 +73,35 @@ export interface ThroughputResult {
 const ledger = new Interface(gridLedgerAbi);
 const wallet = (label: string, i: number, provider: ReceiptPollingProvider) => new Wallet(keccakText(`gridledger-bench/${label}/${i}`), provider);
 
+type Cost = { events: number; cpuMs: number; calls: Record<string, number> };
+const newCost = (): Cost => ({ events: 0, cpuMs: 0, calls: {} });
+
+/** The five paths of a round on one chain, each a function of the transactions per account it sends. */
+interface Paths {
+  ceiling(count: number): Promise<number>;
+  gridPresigned(count: number): Promise<number>;
+  gridClient(count: number, cost?: Cost): Promise<number>;
+  gridEstimated(count: number, cost?: Cost): Promise<number>;
+  plainClient(count: number): Promise<number>;
+}
+
 export async function measureThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
-  const { provider, url } = o;
   const log = o.log ?? (() => {});
-  const { address } = await deployGridLedger(o.operator);
-  const producer = wallet("producer", 0, provider);
-  const plain = Array.from({ length: o.accounts }, (_, i) => wallet("plain", i, provider));
-  const presigned = Array.from({ length: o.accounts }, (_, i) => wallet("presigned-meter", i, provider));
-  const viaClient = Array.from({ length: o.accounts }, (_, i) => wallet("client-meter", i, provider));
-  const estimating = Array.from({ length: o.accounts }, (_, i) => wallet("estimating-meter", i, provider));
-  const plainViaSender = Array.from({ length: o.accounts }, (_, i) => wallet("plain-sender", i, provider));
-  const everyone = [producer, ...plain, ...presigned, ...viaClient, ...estimating, ...plainViaSender];
-  await rpcBatch(url, everyone.map((w) => ({ method: "anvil_setBalance", params: [w.address, hex(10n ** 21n)] })));
-
-  const producerClient = await GridLedgerClient.connect(producer, { address });
-  const { id: offerId } = await producerClient.openOffer({ capacity: 10n ** 9n, available: 9n * 10n ** 8n, rate: 200_000_000_000n, location: "Bench substation" });
-  await Promise.all([...presigned, ...viaClient, ...estimating].map((m) => producerClient.authorizeMeter({ meter: m.address, ratedPower: 10_000n })));
-
-  const { chainId } = await provider.getNetwork();
-  const block = await provider.getBlock("latest");
-  const maxFeePerGas = (block?.baseFeePerGas ?? 1_000_000_000n) * 4n + 2_000_000_000n;
-  const fees = { type: 2, chainId, maxFeePerGas, maxPriorityFeePerGas: 1_000_000_000n };
-  const readingData = (i: number) => ledger.encodeFunctionData("recordStorage", [offerId, 9n * 10n ** 8n - BigInt(i % 1_000_000)]);
-  const readingGas =
-    ((await provider.estimateGas({ from: presigned[0].address, to: address, data: readingData(1) })) * 12n) / 10n;
-  const sink = wallet("sink", 0, provider).address;
-  // The client as a meter sending many readings runs it: a fixed gas limit for recordStorage (the estimate with
-  // headroom, as the presigned path has), so that a reading costs no estimate.
-  const clients = await inBatches(viaClient, 16, (w) =>
-    GridLedgerClient.connect(w, { address, confirmTimeoutMs: 60_000, gasLimits: { recordStorage: readingGas } }),
-  );
-  const estimatingClients = await inBatches(estimating, 16, (w) => GridLedgerClient.connect(w, { address, confirmTimeoutMs: 60_000 }));
-
-  /** Signs `count` transactions for each account (not timed), then sends them pipelined and times until mined. */
-  async function presignedRound(accounts: Wallet[], build: (i: number) => { to: string; data?: string; value?: bigint; gasLimit: bigint }, count: number): Promise<number> {
-    const nonces = await minedNonces(url, accounts.map((a) => a.address));
-    const signed = await Promise.all(
-      accounts.map((a, k) => Promise.all(Array.from({ length: count }, (_, i) => a.signTransaction({ ...fees, ...build(i), nonce: nonces[k] + i })))),
-    );
-    const t0 = performance.now();
-    await Promise.all(
-      signed.map(async (txs) => {
-        for (let i = 0; i < txs.length; i += 10) {
-          await rpcBatch(url, txs.slice(i, i + 10).map((raw) => ({ method: "eth_sendRawTransaction", params: [raw] })));
-        }
-      }),
-    );
-    await waitForNonces(url, accounts.map((a) => a.address), nonces.map((n) => n + count), 300_000, 10, async () => {
-      await rpcBatch(url, [{ method: "evm_mine", params: [] }]);
-    });
-    return (accounts.length * count) / ((performance.now() - t0) / 1000);
-  }
-
-  const ceiling = (count = o.perAccount) => presignedRound(plain, () => ({ to: sink, value: 1n, gasLimit: 21_000n }), count);
-  const gridPresigned = (count = o.perAccount) => presignedRound(presigned, (i) => ({ to: address, data: readingData(i), gasLimit: readingGas }), count);
-  let readingNo = 0;
-  const newCost = () => ({ events: 0, cpuMs: 0, calls: {} as Record<string, number> });
-  let clientCost = newCost();
-  let estimatedCost = newCost();
-  const clientRound = async (of: GridLedgerClient[], cost: ReturnType<typeof newCost>, count: number) => {
-    provider.takeCalls();
-    const cpu = process.cpuUsage();
-    const t0 = performance.now();
-    await Promise.all(
-      of.map((c) => Promise.all(Array.from({ length: count }, () => c.recordStorage({ offerId, available: 9n * 10n ** 8n - BigInt(++readingNo) })))),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    const used = process.cpuUsage(cpu);
-    cost.events += of.length * count;
-    cost.cpuMs += (used.user + used.system) / 1000;
-    for (const [method, n] of Object.entries(provider.takeCalls())) cost.calls[method] = (cost.calls[method] ?? 0) + n;
-    return (of.length * count) / seconds;
-  };
-  const gridClient = (count = o.perAccount) => clientRound(clients, clientCost, count);
-  const gridEstimated = (count = o.perAccount) => clientRound(estimatingClients, estimatedCost, count);
-
-  // Plain transfers through the client's own sender (TxSender: sign, send, receipt; the gas limit given as for
-  // the readings): the client's machinery without GridLedger, to tell the contract's share of the client path
-  // from the client's.
-  const senders = plainViaSender.map((w) => new TxSender(w, { confirmTimeoutMs: 60_000 }));
-  const plainClient = async (count = o.perAccount) => {
-    const t0 = performance.now();
-    await Promise.all(senders.map((s) => Promise.all(Array.from({ length: count }, () => s.send({ to: sink, value: 1n, gasLimit: 21_000n })))));
-    return (senders.length * count) / ((performance.now() - t0) / 1000);
-  };
-
+  const clientCost = newCost();
+  const estimatedCost = newCost();
   const rounds: ThroughputRound[] = [];
-  // anvil's automine can leave a ready transaction unmined after a burst until another arrives (the presigned
-  // path mines a block when it sees no progress for a second); the client paths get the same nudge.
-  const watchdog = minerWatchdog(url);
-  try {
-    // A short warm-up of each path, not counted.
-    const warm = Math.max(2, Math.ceil(o.perAccount / 5));
-    await ceiling(warm);
-    await gridPresigned(warm);
-    await gridClient(warm);
-    await gridEstimated(warm);
-    await plainClient(warm);
-    clientCost = newCost();
-    estimatedCost = newCost();
-    for (let r = 0; r < o.rounds; r++) {
+  let nudges = 0;
+  // Each round on a fresh chain, set up alike: anvil's CPU per block grows with the chain's length (measured:
+  // 0.4 ms per empty block at 200 blocks, 2.6 ms at 1,200), so on one long chain the later rounds, and a path
+  // measured after one that made more blocks, would pay for the earlier ones.
+  for (let r = 0; r < o.rounds; r++) {
+    const grid = await o.startChain();
+    const watchdog = minerWatchdog(grid.rpcUrl);
+    try {
+      const paths = await preparePaths(grid, o.accounts);
+      // A short warm-up of each path on this chain, not counted.
+      const warm = Math.max(2, Math.ceil(o.perAccount / 10));
+      for (const path of [paths.ceiling, paths.gridPresigned, paths.gridClient, paths.gridEstimated, paths.plainClient]) await path(warm);
       const forward = r % 2 === 0;
       const result: Partial<ThroughputRound> = {
         round: r + 1,
@@ -178,18 +109,19 @@ export async function measureThroughput(o: ThroughputOptions): Promise<Throughpu
           ? "ceiling, presigned, client, client estimating, plain via sender"
           : "plain via sender, client estimating, client, presigned, ceiling",
       };
+      const n = o.perAccount;
       if (forward) {
-        result.ceilingTxPerSec = await ceiling();
-        result.gridledgerPresignedTxPerSec = await gridPresigned();
-        result.gridledgerEventsPerSec = await gridClient();
-        result.gridledgerEstimatedEventsPerSec = await gridEstimated();
-        result.plainViaSenderTxPerSec = await plainClient();
+        result.ceilingTxPerSec = await paths.ceiling(n);
+        result.gridledgerPresignedTxPerSec = await paths.gridPresigned(n);
+        result.gridledgerEventsPerSec = await paths.gridClient(n, clientCost);
+        result.gridledgerEstimatedEventsPerSec = await paths.gridEstimated(n, estimatedCost);
+        result.plainViaSenderTxPerSec = await paths.plainClient(n);
       } else {
-        result.plainViaSenderTxPerSec = await plainClient();
-        result.gridledgerEstimatedEventsPerSec = await gridEstimated();
-        result.gridledgerEventsPerSec = await gridClient();
-        result.gridledgerPresignedTxPerSec = await gridPresigned();
-        result.ceilingTxPerSec = await ceiling();
+        result.plainViaSenderTxPerSec = await paths.plainClient(n);
+        result.gridledgerEstimatedEventsPerSec = await paths.gridEstimated(n, estimatedCost);
+        result.gridledgerEventsPerSec = await paths.gridClient(n, clientCost);
+        result.gridledgerPresignedTxPerSec = await paths.gridPresigned(n);
+        result.ceilingTxPerSec = await paths.ceiling(n);
       }
       const done = result as ThroughputRound;
       rounds.push(done);
@@ -198,11 +130,13 @@ export async function measureThroughput(o: ThroughputOptions): Promise<Throughpu
           `GridLedger via client ${done.gridledgerEventsPerSec.toFixed(0)} ev/s (estimating ${done.gridledgerEstimatedEventsPerSec.toFixed(0)}), presigned ${done.gridledgerPresignedTxPerSec.toFixed(0)} tx/s, ` +
           `plain via TxSender ${done.plainViaSenderTxPerSec.toFixed(0)} tx/s`,
       );
+    } finally {
+      watchdog.stop();
+      nudges += watchdog.nudges();
+      await grid.stop();
     }
-  } finally {
-    watchdog.stop();
   }
-  if (watchdog.nudges() > 0) log(`throughput: the miner watchdog mined ${watchdog.nudges()} blocks for transactions left in the pool`);
+  if (nudges > 0) log(`throughput: the miner watchdog mined ${nudges} blocks for transactions left in the pool`);
   const r1 = (n: number) => Math.round(n * 10) / 10;
   const ceilingTxPerSec = r1(median(rounds.map((r) => r.ceilingTxPerSec)));
   const gridledgerEventsPerSec = r1(median(rounds.map((r) => r.gridledgerEventsPerSec)));
@@ -231,14 +165,144 @@ export async function measureThroughput(o: ThroughputOptions): Promise<Throughpu
       plainViaSenderTxPerSec: r1(r.plainViaSenderTxPerSec),
     })),
     method:
-      `Each round: ${o.accounts} accounts × ${o.perAccount} transactions on each path. Ceiling: plain ETH transfers, signed before ` +
-      "the clock starts, sent pipelined (10 per JSON-RPC batch, accounts concurrent), timed until the last is mined. GridLedger: " +
-      "recordStorage from as many meters through GridLedgerClient, all concurrent, timed until every receipt is back; the client " +
-      "has a gas limit for recordStorage (as a meter sending many readings would), signs each reading as it is sent with cached " +
-      "fees, pipelines each meter's readings and polls receipts in batches. Estimating: the same with each reading estimated " +
-      "first. Presigned: the same readings on the ceiling's path. Plain via TxSender: plain transfers through the client's " +
-      "sender, signed as sent, gas limit given (the client's machinery without the contract). Figures are medians of the " +
-      "rounds; the order alternates from round to round.",
+      `Each round on a fresh anvil, set up alike (GridLedger deployed, one offer, the meters authorised), each path warmed up ` +
+      `with a few transactions, then ${o.accounts} accounts × ${o.perAccount} transactions on each path. Ceiling: plain ETH ` +
+      "transfers, signed before the clock starts, sent pipelined (10 per JSON-RPC batch, accounts concurrent), timed until the " +
+      "last is mined. GridLedger: recordStorage from as many meters through GridLedgerClient, all concurrent, timed until every " +
+      "receipt is back; the client has a gas limit for recordStorage (as a meter sending many readings would), " +
+      "signs each reading as it is sent with cached fees, shares send requests among the " +
+      "meters and reads receipts a block at a time. Estimating: the same with each reading estimated first. Presigned: the " +
+      "same readings on the ceiling's path. Plain via TxSender: plain transfers through the client's sender, signed as sent, " +
+      "gas limit given (the client's machinery without the contract). A transaction anvil leaves unmined is replaced at " +
+      "higher fees on every path (after 1 s without progress on the presigned paths, 5 s on the client's). Figures are " +
+      "medians of the rounds; the order of the paths alternates from round to round.",
+  };
+}
+
+/** Sets up a fresh chain for a round (GridLedger, funded accounts, an offer, authorised meters) and its paths. */
+async function preparePaths(grid: LocalGrid, accounts: number): Promise<Paths> {
+  const { provider, rpcUrl: url } = grid;
+  const { address } = grid;
+  const producer = wallet("producer", 0, provider);
+  const plain = Array.from({ length: accounts }, (_, i) => wallet("plain", i, provider));
+  const presigned = Array.from({ length: accounts }, (_, i) => wallet("presigned-meter", i, provider));
+  const viaClient = Array.from({ length: accounts }, (_, i) => wallet("client-meter", i, provider));
+  const estimating = Array.from({ length: accounts }, (_, i) => wallet("estimating-meter", i, provider));
+  const plainViaSender = Array.from({ length: accounts }, (_, i) => wallet("plain-sender", i, provider));
+  const everyone = [producer, ...plain, ...presigned, ...viaClient, ...estimating, ...plainViaSender];
+  await rpcBatch(url, everyone.map((w) => ({ method: "anvil_setBalance", params: [w.address, hex(10n ** 21n)] })));
+
+  const producerClient = await GridLedgerClient.connect(producer, { address });
+  const { id: offerId } = await producerClient.openOffer({ capacity: 10n ** 9n, available: 9n * 10n ** 8n, rate: 200_000_000_000n, location: "Bench substation" });
+  await Promise.all([...presigned, ...viaClient, ...estimating].map((m) => producerClient.authorizeMeter({ meter: m.address, ratedPower: 10_000n })));
+
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const block = await provider.getBlock("latest");
+  const maxFeePerGas = (block?.baseFeePerGas ?? 1_000_000_000n) * 4n + 2_000_000_000n;
+  const fees = { type: 2, chainId, maxFeePerGas, maxPriorityFeePerGas: 1_000_000_000n };
+  let readingNo = 0;
+  const readingData = () => ledger.encodeFunctionData("recordStorage", [offerId, 9n * 10n ** 8n - BigInt(++readingNo)]);
+  const readingGas = ((await provider.estimateGas({ from: presigned[0].address, to: address, data: readingData() })) * 12n) / 10n;
+  const sink = wallet("sink", 0, provider).address;
+
+  /** Signs `count` transactions for each account (not timed), then sends them pipelined and times until mined. */
+  async function presignedRound(senders: Wallet[], build: () => { to: string; data?: string; value?: bigint; gasLimit: bigint }, count: number): Promise<number> {
+    const nonces = await minedNonces(url, senders.map((a) => a.address));
+    const signed = await Promise.all(
+      senders.map((a, k) => Promise.all(Array.from({ length: count }, (_, i) => a.signTransaction({ ...fees, ...build(), nonce: nonces[k] + i })))),
+    );
+    const t0 = performance.now();
+    await Promise.all(
+      signed.map(async (txs) => {
+        for (let i = 0; i < txs.length; i += 10) {
+          await rpcBatch(url, txs.slice(i, i + 10).map((raw) => ({ method: "eth_sendRawTransaction", params: [raw] })));
+        }
+      }),
+    );
+    let bump = 100n;
+    await waitForNonces(url, senders.map((a) => a.address), nonces.map((n) => n + count), 300_000, 10, async () => {
+      await rpcBatch(url, [{ method: "evm_mine", params: [] }]);
+      // anvil can file a transaction that arrived while its predecessor was being mined as a future one and
+      // never promote it (foundry-rs/foundry#10122); a replacement at higher fees is filed afresh, as the
+      // client's own resubmission does. Only each lagging account's next nonce: the ones after it follow.
+      bump += 25n;
+      const mined = await minedNonces(url, senders.map((a) => a.address));
+      for (const [k, account] of senders.entries()) {
+        if (mined[k] >= nonces[k] + count) continue;
+        const raw = await account.signTransaction({
+          ...fees,
+          maxFeePerGas: (fees.maxFeePerGas * bump) / 100n,
+          maxPriorityFeePerGas: (fees.maxPriorityFeePerGas * bump) / 100n,
+          ...build(),
+          nonce: mined[k],
+        });
+        await rpcBatch(url, [{ method: "eth_sendRawTransaction", params: [raw] }]).catch(() => undefined);
+      }
+    });
+    return (senders.length * count) / ((performance.now() - t0) / 1000);
+  }
+
+  /**
+   * A fresh client stack for one run of a path: its own provider (receipt poller, send queue, fee cache) and
+   * clients. The client runs as a meter sending many readings would: with a fixed gas limit for recordStorage
+   * (the estimate with headroom, as the presigned path has), so that a reading costs no estimate; the
+   * estimating path gives no gas limit. A reading not mined within 5 s is
+   * resubmitted at higher fees (the client's own recovery).
+   */
+  async function clientStack(wallets: readonly Wallet[], gasLimit: bigint | undefined) {
+    const stackProvider = new ReceiptPollingProvider(url, chainId, { staticNetwork: true, pollingInterval: 50 });
+    const clients = await inBatches([...wallets], 16, (w) =>
+      GridLedgerClient.connect(w.connect(stackProvider), {
+        address,
+        confirmTimeoutMs: STUCK_AFTER_MS,
+        gasLimits: gasLimit === undefined ? undefined : { recordStorage: gasLimit },
+      }),
+    );
+    return { provider: stackProvider, clients };
+  }
+
+  async function clientRound(wallets: readonly Wallet[], gasLimit: bigint | undefined, count: number, cost = newCost()): Promise<number> {
+    const stack = await clientStack(wallets, gasLimit);
+    try {
+      stack.provider.takeCalls();
+      const cpu = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(
+        stack.clients.map((c) =>
+          Promise.all(Array.from({ length: count }, () => c.recordStorage({ offerId, available: 9n * 10n ** 8n - BigInt(++readingNo) }))),
+        ),
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      const used = process.cpuUsage(cpu);
+      cost.events += wallets.length * count;
+      cost.cpuMs += (used.user + used.system) / 1000;
+      for (const [method, n] of Object.entries(stack.provider.takeCalls())) cost.calls[method] = (cost.calls[method] ?? 0) + n;
+      return (wallets.length * count) / seconds;
+    } finally {
+      stack.provider.destroy();
+    }
+  }
+
+  let value = 0n;
+  return {
+    ceiling: (count) => presignedRound(plain, () => ({ to: sink, value: ++value, gasLimit: 21_000n }), count),
+    gridPresigned: (count) => presignedRound(presigned, () => ({ to: address, data: readingData(), gasLimit: readingGas }), count),
+    gridClient: (count, cost) => clientRound(viaClient, readingGas, count, cost),
+    gridEstimated: (count, cost) => clientRound(estimating, undefined, count, cost),
+    // Plain transfers through the client's own sender (TxSender: sign, send, receipt; the gas limit given as for
+    // the readings): the client's machinery without GridLedger, to tell the contract's share of the client path
+    // from the client's.
+    plainClient: async (count) => {
+      const stackProvider = new ReceiptPollingProvider(url, chainId, { staticNetwork: true, pollingInterval: 50 });
+      try {
+        const senders = plainViaSender.map((w) => new TxSender(w.connect(stackProvider), { confirmTimeoutMs: STUCK_AFTER_MS }));
+        const t0 = performance.now();
+        await Promise.all(senders.map((s) => Promise.all(Array.from({ length: count }, () => s.send({ to: sink, value: ++value, gasLimit: 21_000n })))));
+        return (senders.length * count) / ((performance.now() - t0) / 1000);
+      } finally {
+        stackProvider.destroy();
+      }
+    },
   };
 }
 

@@ -1,9 +1,9 @@
 /**
  * One receipt poller per provider, shared by every sender on it. It follows the chain's blocks rather than
  * polling each transaction: each tick asks, in one JSON-RPC batch, for the receipts of the next blocks after the
- * last one scanned (eth_getBlockReceipts; as many blocks as the last tick found, doubled, and a block not mined
- * yet comes back null and is asked again), one call per block however many of the awaited transactions it
- * holds. A burst of pipelined transactions costs about one call per block instead of several polls per
+ * last one scanned (eth_getBlockReceipts; one more block than the last tick found, twice as many when all were
+ * there, and a block not mined yet comes back null and is asked again), one call per block however many of the
+ * awaited transactions it holds. A burst of pipelined transactions costs about one call per block instead of several polls per
  * transaction (measured on anvil's automine at 16 accounts × 50 in flight: 3 to 4.5 receipt calls per
  * transaction, most of them empty, and the node's CPU per transaction about doubled).
  *
@@ -76,7 +76,7 @@ export class ReceiptPoller {
   readonly #entries = new Map<string, Entry>();
   /** Whether blocks are followed: until the node says it has no eth_getBlockReceipts, when the provider batches. */
   #followBlocks: boolean;
-  /** The last block scanned; undefined while nothing waits (the next spell starts from a fresh baseline). */
+  /** The last block scanned; undefined before the baseline is read, and again after a long idle spell. */
   #scanned: number | undefined;
   /** When the baseline's block number came back (performance.now()). */
   #baselineAt = Infinity;
@@ -85,7 +85,7 @@ export class ReceiptPoller {
   #tickDelay = 0;
   /** Since when nothing waits (performance.now()); undefined while something does. */
   #idleSince: number | undefined;
-  /** How many blocks the next tick asks for: twice as many as the last one found, at least one. */
+  /** How many blocks the next tick asks for: one more than the last tick found, twice as many when all were there. */
   #blocksAhead = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;

@@ -11,7 +11,7 @@ import { EXPORT_COLUMNS } from "../../../src/auditExport.js";
 import { ledgerInterface } from "../../../src/events.js";
 import { parseCsv } from "../../support/csv.js";
 import { ExportPanel } from "@web/audit/ExportPanel";
-import { ACCOUNT, CONFIG, h, renderInSession } from "./harness.js";
+import { ACCOUNT, CONFIG, h, messageOf, renderInSession, retype } from "./harness.js";
 
 const HEAD = 35;
 const TX = "0x" + "ab".repeat(32);
@@ -47,17 +47,6 @@ function pagedReader(holdPage?: number) {
     },
   };
   return { reader, pages, release };
-}
-
-function messageOf(field: string): { text: string; rule: string } | undefined {
-  const el = document.querySelector(`.field-error[data-field="${field}"]`);
-  return el ? { text: el.textContent ?? "", rule: el.getAttribute("data-rule") ?? "" } : undefined;
-}
-
-async function retype(user: ReturnType<typeof userEvent.setup>, label: string, value: string) {
-  const input = screen.getByLabelText(label);
-  await user.clear(input);
-  if (value !== "") await user.type(input, value);
 }
 
 describe("export panel", () => {

@@ -12,19 +12,7 @@ import { OpenOfferForm } from "@web/producer/OpenOfferForm";
 import { MetersPanel } from "@web/producer/MetersPanel";
 import { TransferForm } from "@web/purchase/TransferForm";
 import { BuyForm } from "@web/purchaser/BuyForm";
-import { ACCOUNT, METER, OTHER_METER, h, renderInSession } from "./harness.js";
-
-/** The message shown for a field: its text and rule, or undefined. */
-function messageOf(field: string): { text: string; rule: string } | undefined {
-  const el = document.querySelector(`.field-error[data-field="${field}"]`);
-  return el ? { text: el.textContent ?? "", rule: el.getAttribute("data-rule") ?? "" } : undefined;
-}
-
-async function retype(user: ReturnType<typeof userEvent.setup>, label: string, value: string) {
-  const input = screen.getByLabelText(label);
-  await user.clear(input);
-  if (value !== "") await user.type(input, value);
-}
+import { ACCOUNT, METER, OTHER_METER, h, messageOf, renderInSession, retype } from "./harness.js";
 
 const emptyReader = { history: async () => ({ events: [], next: undefined }), meterOf: async () => ({ active: false }) };
 

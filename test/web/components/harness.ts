@@ -2,7 +2,8 @@
  * Renders web components inside a session with stand-ins for the chain: only what a test needs is given, as
  * plain objects. No JSX here (the repo's root typecheck has none): elements are made with createElement.
  */
-import { cleanup, render, type RenderResult } from "@testing-library/react";
+import { cleanup, render, screen, type RenderResult } from "@testing-library/react";
+import type { userEvent } from "@testing-library/user-event";
 import { createElement, type FunctionComponent, type ReactElement } from "react";
 import { afterEach } from "vitest";
 import { SessionContext } from "@web/chain/session";
@@ -58,3 +59,16 @@ export function component<P extends object>(c: unknown): FunctionComponent<P> {
 }
 
 afterEach(() => cleanup());
+
+/** The message a form shows for a field: its text and rule, or undefined. */
+export function messageOf(field: string): { text: string; rule: string } | undefined {
+  const el = document.querySelector(`.field-error[data-field="${field}"]`);
+  return el ? { text: el.textContent ?? "", rule: el.getAttribute("data-rule") ?? "" } : undefined;
+}
+
+/** Clears the labelled input and types `value` into it (nothing for ""). */
+export async function retype(user: ReturnType<typeof userEvent.setup>, label: string, value: string): Promise<void> {
+  const input = screen.getByLabelText(label);
+  await user.clear(input);
+  if (value !== "") await user.type(input, value);
+}

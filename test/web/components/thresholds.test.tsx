@@ -16,18 +16,7 @@ import { ThresholdSettingsForm } from "@web/alerts/ThresholdSettingsForm";
 import { loadThresholds, saveThresholds, thresholdsKey } from "@web/alerts/thresholdSettings";
 import { useAlertFeed } from "@web/alerts/useAlertFeed";
 import { useThresholdNotices } from "@web/alerts/useThresholdNotices";
-import { ACCOUNT, CONFIG, h, METER, renderInSession } from "./harness.js";
-
-function messageOf(field: string): { text: string; rule: string } | undefined {
-  const el = document.querySelector(`.field-error[data-field="${field}"]`);
-  return el ? { text: el.textContent ?? "", rule: el.getAttribute("data-rule") ?? "" } : undefined;
-}
-
-async function retype(user: ReturnType<typeof userEvent.setup>, label: string, value: string) {
-  const input = screen.getByLabelText(label);
-  await user.clear(input);
-  if (value !== "") await user.type(input, value);
-}
+import { ACCOUNT, CONFIG, h, messageOf, METER, renderInSession, retype } from "./harness.js";
 
 describe("threshold settings form", () => {
   beforeEach(() => window.localStorage.clear());

@@ -5,8 +5,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Alert, AlertCursor } from "../../../src/alerts.js";
-import { describeError } from "../../../src/ledgerErrors.js";
 import { laterCursor, loadFeed, mergeAlerts, saveFeed, toStored, type Feed, type StoredAlert } from "./alertFeed.js";
+import { followUntilAborted } from "./followStream.js";
 
 /** Where alerts come from: the core's `alerts()` generator, or a stand-in in tests. */
 export type AlertSource = (options: {
@@ -69,43 +69,34 @@ export function useAlertFeed(options: {
     const save = () => saveFeed(storage, storageKey, held.feed);
     let quietUntil: AlertCursor | undefined;
 
-    const run = async () => {
-      while (!controller.signal.aborted) {
-        const after = held.feed.cursor ?? (firstBlock !== undefined ? { block: firstBlock, logIndex: firstLogIndex ?? -1 } : undefined);
-        try {
-          for await (const alert of source({
-            after,
-            signal: controller.signal,
-            onCursor: (c) => {
-              held.feed = { ...held.feed, cursor: laterCursor(held.feed.cursor, c) };
-              if (firstRun && !quietUntil) quietUntil = c;
-              save();
-            },
-          })) {
-            if (controller.signal.aborted) return;
-            const stored = toStored(alert);
-            const { items: next, added } = mergeAlerts(held.feed.items, [stored]);
-            held.feed = { items: next, cursor: laterCursor(held.feed.cursor, alert.cursor) };
-            save();
-            if (added.length === 0) continue;
-            setItems(next);
-            setError(undefined);
-            const catchUp = firstRun && (!quietUntil || alert.cursor.block <= quietUntil.block);
-            if (!catchUp) {
-              setUnread((n) => n + 1);
-              setToasts((t) => [stored, ...t].slice(0, toastLimit));
-              onAlert.current?.(stored);
-            }
-          }
-          return;
-        } catch (err) {
-          if (controller.signal.aborted) return;
-          setError(describeError(err));
-          await new Promise((r) => setTimeout(r, retryMs));
+    const follow = async () => {
+      const after = held.feed.cursor ?? (firstBlock !== undefined ? { block: firstBlock, logIndex: firstLogIndex ?? -1 } : undefined);
+      for await (const alert of source({
+        after,
+        signal: controller.signal,
+        onCursor: (c) => {
+          held.feed = { ...held.feed, cursor: laterCursor(held.feed.cursor, c) };
+          if (firstRun && !quietUntil) quietUntil = c;
+          save();
+        },
+      })) {
+        if (controller.signal.aborted) return;
+        const stored = toStored(alert);
+        const { items: next, added } = mergeAlerts(held.feed.items, [stored]);
+        held.feed = { items: next, cursor: laterCursor(held.feed.cursor, alert.cursor) };
+        save();
+        if (added.length === 0) continue;
+        setItems(next);
+        setError(undefined);
+        const catchUp = firstRun && (!quietUntil || alert.cursor.block <= quietUntil.block);
+        if (!catchUp) {
+          setUnread((n) => n + 1);
+          setToasts((t) => [stored, ...t].slice(0, toastLimit));
+          onAlert.current?.(stored);
         }
       }
     };
-    void run();
+    void followUntilAborted(controller.signal, retryMs, setError, follow);
     return () => {
       controller.abort();
       if (current.current === held) current.current = undefined;

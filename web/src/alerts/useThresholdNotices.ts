@@ -6,9 +6,9 @@
  */
 import { useEffect, useState } from "react";
 import type { AlertCursor } from "../../../src/alerts.js";
-import { describeError } from "../../../src/ledgerErrors.js";
 import type { NotificationStep, ThresholdRules } from "../../../src/thresholds.js";
 import { noticeToStored, type StoredAlert } from "./alertFeed.js";
+import { followUntilAborted } from "./followStream.js";
 import { thresholdRules, type ThresholdSettings } from "./thresholdSettings.js";
 
 /** Where the steps come from: the core's `notificationSteps` with a tracker for `rules`, or a stand-in in tests. */
@@ -38,32 +38,23 @@ export function useThresholdNotices(options: {
     if (!source || since === undefined || (!storageBelow && !deliveryWithin)) return;
     const rules = thresholdRules({ storageBelow, deliveryWithin, since });
     const controller = new AbortController();
-    const run = async () => {
-      while (!controller.signal.aborted) {
-        try {
-          for await (const step of source({ rules, after: { block: firstBlock, logIndex: firstLogIndex }, signal: controller.signal })) {
-            if (controller.signal.aborted) return;
-            const found = step.items.flatMap((item) => (item.type === "threshold" ? [noticeToStored(item.notice, step.cursor)] : []));
-            if (found.length === 0) continue;
-            addItems(
-              found.filter((n) => n.blockNumber <= since),
-              { quiet: true },
-            );
-            addItems(
-              found.filter((n) => n.blockNumber > since),
-              { quiet: false },
-            );
-            setError(undefined);
-          }
-          return;
-        } catch (err) {
-          if (controller.signal.aborted) return;
-          setError(describeError(err));
-          await new Promise((r) => setTimeout(r, retryMs));
-        }
+    const follow = async () => {
+      for await (const step of source({ rules, after: { block: firstBlock, logIndex: firstLogIndex }, signal: controller.signal })) {
+        if (controller.signal.aborted) return;
+        const found = step.items.flatMap((item) => (item.type === "threshold" ? [noticeToStored(item.notice, step.cursor)] : []));
+        if (found.length === 0) continue;
+        addItems(
+          found.filter((n) => n.blockNumber <= since),
+          { quiet: true },
+        );
+        addItems(
+          found.filter((n) => n.blockNumber > since),
+          { quiet: false },
+        );
+        setError(undefined);
       }
     };
-    void run();
+    void followUntilAborted(controller.signal, retryMs, setError, follow);
     return () => controller.abort();
   }, [source, addItems, storageBelow, deliveryWithin, since, firstBlock, firstLogIndex, retryMs]);
 

@@ -242,6 +242,9 @@ async function preparePaths(grid: LocalGrid, accounts: number): Promise<Paths> {
     return (senders.length * count) / ((performance.now() - t0) / 1000);
   }
 
+  /** A provider of one path's run: its own receipt poller, send queue and fee cache. */
+  const ownProvider = () => new ReceiptPollingProvider(url, chainId, { staticNetwork: true, pollingInterval: 50 });
+
   /**
    * A fresh client stack for one run of a path: its own provider (receipt poller, send queue, fee cache) and
    * clients. The client runs as a meter sending many readings would: with a fixed gas limit for recordStorage
@@ -250,7 +253,7 @@ async function preparePaths(grid: LocalGrid, accounts: number): Promise<Paths> {
    * resubmitted at higher fees (the client's own recovery).
    */
   async function clientStack(wallets: readonly Wallet[], gasLimit: bigint | undefined) {
-    const stackProvider = new ReceiptPollingProvider(url, chainId, { staticNetwork: true, pollingInterval: 50 });
+    const stackProvider = ownProvider();
     const clients = await inBatches([...wallets], 16, (w) =>
       GridLedgerClient.connect(w.connect(stackProvider), {
         address,
@@ -293,7 +296,7 @@ async function preparePaths(grid: LocalGrid, accounts: number): Promise<Paths> {
     // the readings): the client's machinery without GridLedger, to tell the contract's share of the client path
     // from the client's.
     plainClient: async (count) => {
-      const stackProvider = new ReceiptPollingProvider(url, chainId, { staticNetwork: true, pollingInterval: 50 });
+      const stackProvider = ownProvider();
       try {
         const senders = plainViaSender.map((w) => new TxSender(w.connect(stackProvider), { confirmTimeoutMs: STUCK_AFTER_MS }));
         const t0 = performance.now();

@@ -13,13 +13,13 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { getAddress, JsonRpcProvider } from "ethers";
-import type { Locator } from "playwright-core";
+import type { BrowserContext, Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXPORT_COLUMNS } from "../../src/auditExport.js";
 import { parseLedgerLog, type LedgerEvent } from "../../src/events.js";
 import { parseCsv } from "../support/csv.js";
 import { DEMO_ROLES } from "../../src/stack/demo.js";
-import { pageErrors, see, shoot, SHOTS, startBrowserStack, transact, useAccount, type BrowserStack } from "./support/browserStack.js";
+import { onOwnPage, pageErrors, see, shoot, SHOTS, startBrowserStack, transact, useAccount, type BrowserStack } from "./support/browserStack.js";
 
 let stack: BrowserStack;
 
@@ -50,11 +50,8 @@ describe("audit export and alert settings in the browser", () => {
     const bills = events.filter((e) => e.kind === "BillRecorded");
     expect(bills.length, "the demo records bills").toBeGreaterThan(0);
 
-    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    const errors = pageErrors(page);
-    try {
+    await onOwnPage(stack.browser, { shot: "failure-export", context: { acceptDownloads: true } }, async (page) => {
+      const errors = pageErrors(page);
       await page.goto(stack.web);
       await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Audit" }).click();
       const form = page.getByRole("form", { name: "Export records" });
@@ -100,40 +97,34 @@ describe("audit export and alert settings in the browser", () => {
       );
       expect(new Set(records.map((r) => r.kind))).toEqual(new Set(events.map((e) => e.kind)));
       expect(errors).toEqual([]);
-    } catch (error) {
-      await shoot(page, "failure-export").catch(() => undefined);
-      throw error;
-    } finally {
-      await context.close();
-    }
+    });
   }, 180_000);
 
   it("lists a storage crossing from the threshold set in the alerts view, and pushes later ones", async () => {
-    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.grantPermissions(["notifications"], { origin: stack.web });
-    // The tab counts as hidden, and the notifications it raises are recorded instead of shown.
-    await context.addInitScript(() => {
-      const shown: { title: string; body?: string; tag?: string }[] = [];
-      const real = window.Notification;
-      class Recorded {
-        static get permission() {
-          return real.permission;
-        }
-        static requestPermission() {
-          return real.requestPermission();
-        }
-        constructor(title: string, options?: NotificationOptions) {
-          shown.push({ title, body: options?.body, tag: options?.tag });
-        }
-      }
-      Object.assign(window, { Notification: Recorded, shownNotifications: shown });
-      Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
-    });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    const errors = pageErrors(page);
+    const prepare = async (context: BrowserContext) => {
+        await context.grantPermissions(["notifications"], { origin: stack.web });
+        // The tab counts as hidden, and the notifications it raises are recorded instead of shown.
+        await context.addInitScript(() => {
+          const shown: { title: string; body?: string; tag?: string }[] = [];
+          const real = window.Notification;
+          class Recorded {
+            static get permission() {
+              return real.permission;
+            }
+            static requestPermission() {
+              return real.requestPermission();
+            }
+            constructor(title: string, options?: NotificationOptions) {
+              shown.push({ title, body: options?.body, tag: options?.tag });
+            }
+          }
+          Object.assign(window, { Notification: Recorded, shownNotifications: shown });
+          Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
+        });
+    };
     const producer = DEMO_ROLES.producers[0]; // offer 1: 100 kWh, opened at 80 kWh, read at 79 kWh
-    try {
+    await onOwnPage(stack.browser, { shot: "failure-thresholds", prepare }, async (page) => {
+      const errors = pageErrors(page);
       await page.goto(stack.web);
       await useAccount(page, producer, stack.accounts[producer], "Alerts");
       const toggle = page.getByRole("switch", { name: "Desktop notifications" });
@@ -177,12 +168,7 @@ describe("audit export and alert settings in the browser", () => {
       expect(shown.find((n) => n.title === "Storage below threshold")?.body).toMatch(/50 kWh available/);
       await shoot(page, "alerts-thresholds-desktop");
       expect(errors).toEqual([]);
-    } catch (error) {
-      await shoot(page, "failure-thresholds").catch(() => undefined);
-      throw error;
-    } finally {
-      await context.close();
-    }
+    });
   }, 180_000);
 });
 
@@ -190,11 +176,8 @@ describe("reading proofs in the audit view", () => {
   it("proves a reading of the demo's anchored batch, and fails the same reading with one digit changed", async () => {
     expect(stack.output()).toMatch(/demo: batch 1 anchored 5 signed readings/);
     const meter = getAddress(stack.accounts[DEMO_ROLES.meters[0]]);
-    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    const errors = pageErrors(page);
-    try {
+    await onOwnPage(stack.browser, { shot: "failure-readings" }, async (page) => {
+      const errors = pageErrors(page);
       await page.goto(stack.web);
       await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Audit" }).click();
       const panel = page.getByRole("region", { name: "Readings" });
@@ -224,12 +207,7 @@ describe("reading proofs in the audit view", () => {
       await see(proof).toContainText(`✕ Not proven: reading 2 of meter ${meter} in batch 1.`);
       await shoot(page, "reading-altered");
       expect(errors).toEqual([]);
-    } catch (error) {
-      await shoot(page, "failure-readings").catch(() => undefined);
-      throw error;
-    } finally {
-      await context.close();
-    }
+    });
     console.log(`screenshots in ${SHOTS}`);
   }, 180_000);
 });

@@ -8,9 +8,11 @@
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  onOwnPage,
+  pageErrors,
   prepareScreenshots,
   see,
   shoot,
@@ -40,34 +42,20 @@ const useAccount = (page: Page, index: number, view: string) => signIn(page, ind
 
 describe("web app", () => {
   it("runs a full cycle in the browser: offer, purchase, transfer, acknowledgement, bill, verification, alerts, audit", async () => {
-    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(`console: ${m.text()}`);
-    });
-    try {
+    await onOwnPage(stack.browser, { shot: "failure" }, async (page) => {
+      const errors = pageErrors(page);
       await cycle(page, errors);
-    } catch (error) {
-      await shoot(page, "failure").catch(() => undefined);
-      throw error;
-    } finally {
-      await context.close();
-    }
+    });
     console.log(`screenshots in ${SHOTS}`);
   }, 300_000);
 
   // Runs after the cycle above, on the same chain: offer 1 and its 10 MW meter (account 4) exist.
   it("connects an EIP-6963 wallet on the wrong chain, switches it, buys; a dispute goes to the operator, who upholds it", async () => {
-    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(fakeWallet, { account: accounts[9] });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-    try {
+    const prepare = async (context: BrowserContext) => {
+      await context.addInitScript(fakeWallet, { account: accounts[9] });
+    };
+    await onOwnPage(stack.browser, { shot: "failure-wallet", prepare }, async (page) => {
+      const errors = pageErrors(page, { console: false });
       await page.goto(web);
       const wallet = page.getByRole("region", { name: "Account" });
       await wallet.getByRole("button", { name: "Connect Test Wallet" }).click();
@@ -127,12 +115,7 @@ describe("web app", () => {
       await page.locator('table.events tr[data-kind="DisputeResolved"]').filter({ hasText: "dispute upheld" }).waitFor();
       await shoot(page, "operator-audit-desktop");
       expect(errors).toEqual([]);
-    } catch (error) {
-      await shoot(page, "failure-wallet").catch(() => undefined);
-      throw error;
-    } finally {
-      await context.close();
-    }
+    });
   }, 180_000);
 });
 

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from "playwright-core";
 import { deploymentId, journalDir } from "../../../src/stack/localDeploy.js";
 import { freePort } from "../../../src/stack/ports.js";
 
@@ -123,6 +123,32 @@ export async function prepareScreenshots(): Promise<void> {
 export async function shoot(page: Page, name: string): Promise<void> {
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Runs `test` on a new page in a browser context of its own (1280×900 unless `context` says otherwise, 20 s
+ * default timeout; `prepare` sets the context up before the page opens: permissions, init scripts). When the
+ * test fails the page is saved as `<shot>.png` first; the context is closed either way.
+ */
+export async function onOwnPage(
+  browser: Browser,
+  options: { shot: string; context?: BrowserContextOptions; prepare?: (context: BrowserContext) => Promise<void> },
+  test: (page: Page) => Promise<void>,
+): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options.context });
+  try {
+    await options.prepare?.(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    try {
+      await test(page);
+    } catch (error) {
+      await shoot(page, options.shot).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await context.close();
+  }
 }
 
 /** Polling expectations on locators (playwright-core has no `expect`). */

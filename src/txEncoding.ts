@@ -38,17 +38,25 @@ export function unsignedDigest(tx: UnsignedTx): Uint8Array {
 
 /** Signs the transaction and encodes it for sending. */
 export function signTransaction(tx: UnsignedTx, sign: DigestSign): SignedTx {
-  const bytes = encode(tx, sign(unsignedDigest(tx)));
+  // The fields are encoded once, for the digest and for the signed transaction both.
+  const fields = fieldItems(tx);
+  const bytes = envelope(tx, [...fields, ...signatureItems(tx, sign(keccak(envelope(tx, [...fields, ...unsignedSuffix(tx)]))))]);
   return { raw: bytesToHex(bytes), hash: bytesToHex(keccak(bytes)) };
 }
 
 /** The transaction's encoding: unsigned (what is hashed and signed) or with its signature. */
 export function encode(tx: UnsignedTx, signature: RawSignature | undefined): Uint8Array {
+  const fields = fieldItems(tx);
+  return envelope(tx, [...fields, ...(signature ? signatureItems(tx, signature) : unsignedSuffix(tx))]);
+}
+
+/** The fields both encodings share, in order. */
+function fieldItems(tx: UnsignedTx): Item[] {
   const to = tx.to === null ? EMPTY : hexToBytes(tx.to, "to");
   if (tx.to !== null && to.length !== 20) throw new TypeError(`to: must be an address of 20 bytes (${tx.to})`);
   const data = hexToBytes(tx.data, "data");
   if (tx.type === 2) {
-    const fields: Item[] = [
+    return [
       uint(tx.chainId, "chainId"),
       uint(BigInt(tx.nonce), "nonce"),
       uint(tx.maxPriorityFeePerGas, "maxPriorityFeePerGas"),
@@ -59,58 +67,87 @@ export function encode(tx: UnsignedTx, signature: RawSignature | undefined): Uin
       data,
       [],
     ];
-    if (signature) fields.push(uint(BigInt(signature.yParity), "yParity"), trimmed(signature.r), trimmed(signature.s));
-    const list = rlp(fields);
-    const out = new Uint8Array(list.length + 1);
-    out[0] = 2;
-    out.set(list, 1);
-    return out;
   }
-  const fields: Item[] = [uint(BigInt(tx.nonce), "nonce"), uint(tx.gasPrice, "gasPrice"), uint(tx.gasLimit, "gasLimit"), to, uint(tx.value, "value"), data];
-  if (!signature) {
-    if (tx.chainId !== 0n) fields.push(uint(tx.chainId, "chainId"), EMPTY, EMPTY);
-  } else {
-    const v = tx.chainId === 0n ? 27n + BigInt(signature.yParity) : tx.chainId * 2n + 35n + BigInt(signature.yParity);
-    fields.push(uint(v, "v"), trimmed(signature.r), trimmed(signature.s));
-  }
-  return rlp(fields);
+  return [uint(BigInt(tx.nonce), "nonce"), uint(tx.gasPrice, "gasPrice"), uint(tx.gasLimit, "gasLimit"), to, uint(tx.value, "value"), data];
+}
+
+/** What follows the fields in the unsigned encoding: EIP-155's chain id and two empty strings (legacy, chain id not 0). */
+function unsignedSuffix(tx: UnsignedTx): Item[] {
+  return tx.type === 0 && tx.chainId !== 0n ? [uint(tx.chainId, "chainId"), EMPTY, EMPTY] : [];
+}
+
+/** The signature's fields: y parity (EIP-1559) or v (legacy, EIP-155 when the chain id is not 0), r and s. */
+function signatureItems(tx: UnsignedTx, signature: RawSignature): Item[] {
+  const parity = BigInt(signature.yParity);
+  const v = tx.type === 2 ? parity : tx.chainId === 0n ? 27n + parity : tx.chainId * 2n + 35n + parity;
+  return [uint(v, tx.type === 2 ? "yParity" : "v"), trimmed(signature.r), trimmed(signature.s)];
 }
 
 type Item = Uint8Array | Item[];
 const EMPTY = new Uint8Array(0);
 
-/** Recursive Length Prefix encoding of a byte string or a list. */
-function rlp(item: Item): Uint8Array {
-  if (item instanceof Uint8Array) {
-    if (item.length === 1 && item[0] < 0x80) return item;
-    return withPrefix(item, 0x80);
-  }
-  const parts = item.map(rlp);
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const payload = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    payload.set(p, offset);
-    offset += p.length;
-  }
-  return withPrefix(payload, 0xc0);
+/**
+ * The RLP list of the items, behind the type byte for a typed transaction. Recursive Length Prefix encoding,
+ * written into one buffer sized first: a typed array per item and per prefix cost more than the encoding.
+ */
+function envelope(tx: UnsignedTx, items: Item[]): Uint8Array {
+  const start = tx.type === 0 ? 0 : 1;
+  const out = new Uint8Array(start + encodedLength(items));
+  out[0] = tx.type;
+  write(items, out, start);
+  return out;
 }
 
-/** The payload after its length prefix: short (under 56 bytes) in one byte, else the length's own length first. */
-function withPrefix(payload: Uint8Array, base: 0x80 | 0xc0): Uint8Array {
-  if (payload.length < 56) {
-    const out = new Uint8Array(payload.length + 1);
-    out[0] = base + payload.length;
-    out.set(payload, 1);
-    return out;
+/** The length of an item's encoding: a byte under 0x80 stands for itself; anything else has a length prefix. */
+function encodedLength(item: Item): number {
+  if (item instanceof Uint8Array) return item.length === 1 && item[0] < 0x80 ? 1 : prefixLength(item.length) + item.length;
+  const payload = payloadLength(item);
+  return prefixLength(payload) + payload;
+}
+
+function payloadLength(list: Item[]): number {
+  let length = 0;
+  for (const item of list) length += encodedLength(item);
+  return length;
+}
+
+/** A length prefix: one byte for a length under 56, else a byte and the length's own big-endian bytes. */
+function prefixLength(length: number): number {
+  return length < 56 ? 1 : 1 + byteLength(length);
+}
+
+function byteLength(n: number): number {
+  let bytes = 0;
+  for (; n > 0; n = Math.floor(n / 256)) bytes++;
+  return bytes;
+}
+
+/** Writes the item's encoding into `out` at `at`; returns where it ends. */
+function write(item: Item, out: Uint8Array, at: number): number {
+  if (item instanceof Uint8Array) {
+    if (item.length === 1 && item[0] < 0x80) {
+      out[at] = item[0];
+      return at + 1;
+    }
+    const from = writePrefix(out, at, 0x80, item.length);
+    out.set(item, from);
+    return from + item.length;
   }
-  const length = uint(BigInt(payload.length), "length");
-  const out = new Uint8Array(1 + length.length + payload.length);
-  out[0] = base + 55 + length.length;
-  out.set(length, 1);
-  out.set(payload, 1 + length.length);
-  return out;
+  let next = writePrefix(out, at, 0xc0, payloadLength(item));
+  for (const child of item) next = write(child, out, next);
+  return next;
+}
+
+/** Writes the prefix of a byte string (0x80) or a list (0xc0) of `length` bytes; returns where its payload starts. */
+function writePrefix(out: Uint8Array, at: number, base: 0x80 | 0xc0, length: number): number {
+  if (length < 56) {
+    out[at] = base + length;
+    return at + 1;
+  }
+  const bytes = byteLength(length);
+  out[at] = base + 55 + bytes;
+  for (let i = bytes, n = length; i >= 1; i--, n = Math.floor(n / 256)) out[at + i] = n % 256;
+  return at + 1 + bytes;
 }
 
 /** A non-negative integer as RLP wants it: big-endian, no leading zeros (0 is the empty string). */

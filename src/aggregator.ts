@@ -408,7 +408,7 @@ export class Aggregator {
       hash: receipt.hash,
       blockNumber: receipt.blockNumber,
       gasUsed: receipt.gasUsed,
-      fee: receipt.gasUsed * receipt.receipt.gasPrice,
+      fee: receipt.fee,
       ranges,
     };
     this.#o.log(`aggregator: batch ${anchored.batchId} anchored ${anchored.count} readings (${cid})`);

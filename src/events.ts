@@ -120,8 +120,11 @@ export type LedgerEvent = Base &
 
 export type EventOf<K extends EventKind> = Extract<LedgerEvent, { kind: K }>;
 
+/** What parseLedgerLog reads of a log: ethers' Log, or a mined transaction's log (receiptFormat.ts). */
+export type LedgerLog = Pick<Log, "topics" | "data" | "blockNumber" | "blockHash" | "transactionHash" | "index">;
+
 /** Parses one GridLedger log; undefined for a log of another contract or event. */
-export function parseLedgerLog(log: Log): LedgerEvent | undefined {
+export function parseLedgerLog(log: LedgerLog): LedgerEvent | undefined {
   const kind = KIND_BY_TOPIC.get(log.topics[0]);
   if (!kind) return undefined;
   // Positional values: ethers' Result, or the static decoder's array (read by index alike below).

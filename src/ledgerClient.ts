@@ -10,6 +10,7 @@ import { cidToOnChain } from "./cid.js";
 import { compareEvents, ledgerInterface, parseLedgerLog, PRODUCER_EVENTS, PURCHASE_EVENTS, topicOf, type EventKind, type EventOf, type LedgerEvent } from "./events.js";
 import { gridLedgerAbi, gridLedgerDeployments } from "./generated/contracts.js";
 import { decodeLedgerError } from "./ledgerErrors.js";
+import type { MinedTx } from "./receiptFormat.js";
 import { ReceiptPoller } from "./receiptPoller.js";
 import { staticArgsEncoder } from "./staticAbi.js";
 import { validate } from "./schemas.js";
@@ -41,13 +42,16 @@ export const WRITE_METHODS = [
 ] as const;
 export type WriteMethod = (typeof WRITE_METHODS)[number];
 
-/** What every write gives back: where it was mined, and the id of the record it made. */
+/** What every write gives back: where it was mined, what it cost, and the id of the record it made. */
 export interface WriteResult<Id = bigint> {
   hash: string;
   blockNumber: number;
   gasUsed: bigint;
+  /** What the transaction cost its sender, wei: gas used × the price paid. */
+  fee: bigint;
   id: Id;
-  receipt: TransactionReceipt;
+  /** ethers' receipt, made when first read. */
+  readonly receipt: TransactionReceipt;
 }
 
 export interface Offer {
@@ -571,13 +575,22 @@ export class GridLedgerClient {
     return sender.send({ to: this.address, data, value, gasLimit: this.#gasLimits[method] }, onStatus);
   }
 
-  #result<K extends EventKind, Id>(receipt: TransactionReceipt, kind: K, id: (e: EventOf<K>) => Id): WriteResult<Id> {
-    const event = receipt.logs
+  #result<K extends EventKind, Id>(mined: MinedTx, kind: K, id: (e: EventOf<K>) => Id): WriteResult<Id> {
+    const event = mined.logs
       .filter((log) => log.address.toLowerCase() === this.address.toLowerCase())
       .map(parseLedgerLog)
       .find((e): e is EventOf<K> => e?.kind === kind);
-    if (!event) throw new Error(`transaction ${receipt.hash} was mined without a ${kind} event`);
-    return { hash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, id: id(event), receipt };
+    if (!event) throw new Error(`transaction ${mined.hash} was mined without a ${kind} event`);
+    return {
+      hash: mined.hash,
+      blockNumber: mined.blockNumber,
+      gasUsed: mined.gasUsed,
+      fee: mined.fee,
+      id: id(event),
+      get receipt() {
+        return mined.receipt;
+      },
+    };
   }
 
   async #read<T>(call: () => Promise<T>): Promise<T> {

@@ -14,9 +14,67 @@ const HASH = /^0x[0-9a-fA-F]{64}$/;
 const DATA = /^0x(?:[0-9a-fA-F]{2})*$/;
 const QUANTITY = /^0x[0-9a-fA-F]+$/;
 
-/** The receipt object ethers' provider would make of this JSON-RPC receipt. */
-export function toTransactionReceipt(raw: Raw, provider: Provider): TransactionReceipt {
-  return new TransactionReceipt(formatReceipt(raw), provider);
+/** A log as a mined transaction gives it: ethers' Log's fields, without its provider. */
+export type MinedLog = Omit<LogParams, "removed">;
+
+/**
+ * A mined transaction as the client hands it back: what a write reads of its receipt as plain fields, and
+ * ethers' TransactionReceipt made on first ask. Making one costs about 35 µs of CPU (measured here: its fields,
+ * and each log's, are defined one at a time as read-only properties), half the cost of signing the
+ * transaction, and most writes never look at it.
+ */
+export class MinedTx {
+  readonly hash: string;
+  readonly blockNumber: number;
+  readonly blockHash: string;
+  readonly from: string;
+  /** 1 for success, 0 for a revert; null before Byzantium (a state root instead). */
+  readonly status: number | null;
+  readonly gasUsed: bigint;
+  /** The price paid per gas: the effective gas price, as ethers' receipt gives it. */
+  readonly gasPrice: bigint;
+  readonly logs: readonly MinedLog[];
+  #receipt: TransactionReceipt | undefined;
+  readonly #params: TransactionReceiptParams | undefined;
+  readonly #provider: Provider | undefined;
+
+  /** From a receipt object already made, or from ethers' receipt parameters (formatReceipt's). */
+  constructor(receipt: TransactionReceipt);
+  constructor(params: TransactionReceiptParams, provider: Provider);
+  constructor(from: TransactionReceiptParams | TransactionReceipt, provider?: Provider) {
+    this.hash = from.hash;
+    this.blockNumber = from.blockNumber;
+    this.blockHash = from.blockHash;
+    this.from = from.from;
+    this.status = from.status;
+    this.gasUsed = from.gasUsed;
+    if (from instanceof TransactionReceipt) {
+      this.gasPrice = from.gasPrice;
+      this.logs = from.logs;
+      this.#receipt = from;
+    } else {
+      this.gasPrice = from.effectiveGasPrice ?? from.gasPrice ?? 0n;
+      this.logs = from.logs;
+      this.#params = from;
+      this.#provider = provider;
+    }
+  }
+
+  /** What the transaction cost its sender: gas used × the price paid. */
+  get fee(): bigint {
+    return this.gasUsed * this.gasPrice;
+  }
+
+  /** ethers' receipt object, the same as its provider's getTransactionReceipt gives. */
+  get receipt(): TransactionReceipt {
+    this.#receipt ??= new TransactionReceipt(this.#params!, this.#provider!);
+    return this.#receipt;
+  }
+}
+
+/** The mined transaction of this JSON-RPC receipt; throws naming the first malformed field. */
+export function minedTx(raw: Raw, provider: Provider): MinedTx {
+  return new MinedTx(formatReceipt(raw), provider);
 }
 
 /** ethers' TransactionReceiptParams of a JSON-RPC receipt; throws naming the first malformed field. */

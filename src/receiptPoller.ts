@@ -21,9 +21,9 @@
  * eth_getBlockReceipts (or a provider that cannot batch, such as a browser wallet) gets direct looks only, on the
  * same schedule: at once, after 5 ms, 25 ms, 50 ms, doubling to 1 s.
  */
-import type { JsonRpcProvider, Provider, TransactionReceipt } from "ethers";
+import type { JsonRpcProvider, Provider } from "ethers";
 import { canBatch, sendBatch, type RpcCall, type RpcOutcome } from "./jsonRpcBatch.js";
-import { toTransactionReceipt } from "./receiptFormat.js";
+import { MinedTx, minedTx } from "./receiptFormat.js";
 
 /** Waits between direct looks at one hash when the poller cannot follow blocks. */
 const LOOK_DELAYS_MS = [5, 25, 50, 100, 200, 400, 800];
@@ -45,7 +45,7 @@ const RECENT_MAX = 20_000;
 
 interface Waiter {
   deadline: number;
-  resolve(receipt: TransactionReceipt | null): void;
+  resolve(receipt: MinedTx | null): void;
   reject(error: unknown): void;
 }
 
@@ -111,7 +111,7 @@ export class ReceiptPoller {
    * the node cannot be asked. `sentAt` (performance.now() when the request carrying the transaction left) lets
    * a transaction sent after the baseline skip its direct look.
    */
-  wait(hash: string, timeoutMs: number, sentAt?: number): Promise<TransactionReceipt | null> {
+  wait(hash: string, timeoutMs: number, sentAt?: number): Promise<MinedTx | null> {
     const key = hash.toLowerCase();
     this.#dropStaleBaseline();
     const known = this.#recent.get(key);
@@ -243,7 +243,7 @@ export class ReceiptPoller {
     if (calls.length === 0 && due.length === 0) return false;
     const provider = this.#provider;
     let blocks: RpcOutcome[] = [];
-    let looks: PromiseSettledResult<TransactionReceipt | null>[];
+    let looks: PromiseSettledResult<MinedTx | null>[];
     if (canBatch(provider)) {
       for (const [hash] of due) calls.push({ method: "eth_getTransactionReceipt", params: [hash] });
       const outcomes = await sendBatch(provider, calls);
@@ -257,7 +257,7 @@ export class ReceiptPoller {
         }),
       );
     } else {
-      looks = await Promise.allSettled(due.map(([hash]) => provider.getTransactionReceipt(hash)));
+      looks = await Promise.allSettled(due.map(([hash]) => this.#lookUp(hash)));
     }
     const scannedBlocks = this.#scanBlocks(first, blocks);
     this.#settleLooks(due, looks);
@@ -316,7 +316,7 @@ export class ReceiptPoller {
   }
 
   /** Settles the hashes whose direct look found the receipt (or failed), gives null past a deadline, reschedules the rest. */
-  #settleLooks(due: readonly [string, Entry][], answers: readonly PromiseSettledResult<TransactionReceipt | null>[]): void {
+  #settleLooks(due: readonly [string, Entry][], answers: readonly PromiseSettledResult<MinedTx | null>[]): void {
     const after = performance.now();
     due.forEach(([hash, entry], i) => {
       const answer = answers[i];
@@ -340,7 +340,7 @@ export class ReceiptPoller {
   }
 
   /** Hands the outcome to every waiter of the hash, and forgets the hash. */
-  #settle(hash: string, entry: Entry, outcome: Promise<TransactionReceipt | null>): void {
+  #settle(hash: string, entry: Entry, outcome: Promise<MinedTx | null>): void {
     this.#entries.delete(hash);
     outcome.then(
       (receipt) => entry.waiters.forEach((w) => w.resolve(receipt)),
@@ -356,10 +356,16 @@ export class ReceiptPoller {
     }
   }
 
-  /** A receipt object of a raw receipt; a node that leaves out the gas price gets ethers' own lookup. */
-  async #receiptOf(hash: string, raw: Raw): Promise<TransactionReceipt | null> {
-    if (raw.effectiveGasPrice == null && raw.gasPrice == null) return this.#provider.getTransactionReceipt(hash);
-    return toTransactionReceipt(raw, this.#provider);
+  /** The mined transaction of a raw receipt; a node that leaves out the gas price gets ethers' own lookup. */
+  async #receiptOf(hash: string, raw: Raw): Promise<MinedTx | null> {
+    if (raw.effectiveGasPrice == null && raw.gasPrice == null) return this.#lookUp(hash);
+    return minedTx(raw, this.#provider);
+  }
+
+  /** The receipt by the provider's own getTransactionReceipt. */
+  async #lookUp(hash: string): Promise<MinedTx | null> {
+    const receipt = await this.#provider.getTransactionReceipt(hash);
+    return receipt && new MinedTx(receipt);
   }
 }
 

@@ -36,6 +36,7 @@ import { z } from "zod";
 import { cachedFeeData } from "./feeCache.js";
 import { checksumAddress } from "./keccak.js";
 import { decodeLedgerError } from "./ledgerErrors.js";
+import { MinedTx } from "./receiptFormat.js";
 import { ReceiptPoller } from "./receiptPoller.js";
 import { SendQueue, sendRawTransaction, settle, type SendOutcome } from "./sendQueue.js";
 import { validate } from "./schemas.js";
@@ -159,8 +160,8 @@ export class TxSender {
     return this.#signer;
   }
 
-  /** Sends a transaction and resolves with its receipt once mined; rejects with a decoded error otherwise. */
-  async send(request: TransactionRequest, onStatus?: (status: TxStatus) => void): Promise<TransactionReceipt> {
+  /** Sends a transaction and resolves with it once mined; rejects with a decoded error otherwise. */
+  async send(request: TransactionRequest, onStatus?: (status: TxStatus) => void): Promise<MinedTx> {
     onStatus?.({ stage: "signing" });
     await this.#takeSlot();
     try {
@@ -169,9 +170,9 @@ export class TxSender {
       if (sent.nonce !== undefined) this.#unmined.add(sent.nonce);
       try {
         onStatus?.({ stage: "pending", hash: sent.hash, nonce: sent.nonce });
-        const receipt = await this.#waitMined(sent, onStatus);
-        onStatus?.({ stage: "mined", hash: receipt.hash, blockNumber: receipt.blockNumber });
-        return receipt;
+        const mined = await this.#waitMined(sent, onStatus);
+        onStatus?.({ stage: "mined", hash: mined.hash, blockNumber: mined.blockNumber });
+        return mined;
       } finally {
         if (sent.nonce !== undefined) this.#unmined.delete(sent.nonce);
       }
@@ -375,13 +376,13 @@ export class TxSender {
     return sendRawTransaction(this.#provider, raw);
   }
 
-  async #waitMined(sent: Sent, onStatus?: (status: TxStatus) => void): Promise<TransactionReceipt> {
+  async #waitMined(sent: Sent, onStatus?: (status: TxStatus) => void): Promise<MinedTx> {
     let current = sent;
     for (let resubmits = 0; ; ) {
-      const receipt = await this.#receipts.wait(current.hash, this.#options.confirmTimeoutMs, current.sentAt);
-      if (receipt) {
-        if (receipt.status === 0) throw await this.#revertReason(receipt, current.request);
-        return receipt;
+      const mined = await this.#receipts.wait(current.hash, this.#options.confirmTimeoutMs, current.sentAt);
+      if (mined) {
+        if (mined.status === 0) throw await this.#revertReason(mined, current.request);
+        return mined;
       }
       // Behind an earlier transaction of this account that is not mined either: it cannot be mined before that
       // one, which is resubmitted or reported on its own. Resubmitting every transaction queued behind it (a
@@ -399,8 +400,8 @@ export class TxSender {
         resubmits++;
         continue;
       }
-      const mined = await this.#provider.getTransactionCount(await this.#from(), "latest");
-      if (mined > current.nonce) return this.#minedEarlier(current);
+      const minedCount = await this.#provider.getTransactionCount(await this.#from(), "latest");
+      if (minedCount > current.nonce) return this.#minedEarlier(current);
       resubmits++;
       try {
         current = await this.#resubmit(current);
@@ -414,12 +415,13 @@ export class TxSender {
   }
 
   /** The nonce is used: the receipt of whichever of our attempts at it was mined, else an error saying so. */
-  async #minedEarlier(sent: Sent): Promise<TransactionReceipt> {
+  async #minedEarlier(sent: Sent): Promise<MinedTx> {
     for (const hash of [...sent.hashes].reverse()) {
       const receipt = await this.#provider.getTransactionReceipt(hash);
       if (!receipt) continue;
-      if (receipt.status === 0) throw await this.#revertReason(receipt, sent.request);
-      return receipt;
+      const mined = new MinedTx(receipt);
+      if (mined.status === 0) throw await this.#revertReason(mined, sent.request);
+      return mined;
     }
     throw new TxNotMinedError(sent.hash, sent.nonce, "its nonce was taken by another transaction");
   }
@@ -456,18 +458,18 @@ export class TxSender {
    * Why a mined transaction reverted: the call replayed on the state of its block, its custom error decoded.
    * A call that does not revert on replay but used all its gas ran out of it (a gas limit set too low).
    */
-  async #revertReason(receipt: TransactionReceipt, request: TransactionRequest): Promise<Error> {
+  async #revertReason(mined: MinedTx, request: TransactionRequest): Promise<Error> {
     try {
-      await this.#provider.call({ from: request.from, to: request.to, data: request.data, value: request.value, blockTag: receipt.blockNumber });
+      await this.#provider.call({ from: request.from, to: request.to, data: request.data, value: request.value, blockTag: mined.blockNumber });
     } catch (error) {
       const decoded = decodeLedgerError(error);
       if (decoded instanceof Error) return decoded;
     }
     const gasLimit = request.gasLimit == null ? undefined : getBigInt(request.gasLimit);
-    if (gasLimit !== undefined && receipt.gasUsed >= gasLimit) {
-      return new TxRevertedError(receipt, `it ran out of gas (limit ${gasLimit}): raise the gas limit or let the sender estimate it`);
+    if (gasLimit !== undefined && mined.gasUsed >= gasLimit) {
+      return new TxRevertedError(mined.receipt, `it ran out of gas (limit ${gasLimit}): raise the gas limit or let the sender estimate it`);
     }
-    return new TxRevertedError(receipt);
+    return new TxRevertedError(mined.receipt);
   }
 }
 

@@ -450,7 +450,7 @@ export class Simulation {
       try {
         const result = await call(onStatus);
         const now = performance.now();
-        return minedOutcome(action.kind, result.receipt, result.id as bigint | number | string, now - callMs, submitMs === undefined ? undefined : now - submitMs);
+        return minedOutcome(action.kind, result, result.id as bigint | number | string, now - callMs, submitMs === undefined ? undefined : now - submitMs);
       } catch (error) {
         const decoded = decodeLedgerError(error);
         if (hash) {
@@ -492,7 +492,7 @@ export class Simulation {
 
 function minedOutcome(
   kind: ActionKind,
-  receipt: TransactionReceipt,
+  receipt: Pick<TransactionReceipt, "hash" | "blockNumber" | "gasUsed" | "fee">,
   id: bigint | number | string,
   callToMinedMs: number,
   submitToMinedMs: number | undefined,
@@ -503,7 +503,7 @@ function minedOutcome(
     hash: receipt.hash,
     blockNumber: receipt.blockNumber,
     gasUsed: receipt.gasUsed,
-    fee: receipt.gasUsed * receipt.gasPrice,
+    fee: receipt.fee,
     id,
     callToMinedMs,
     submitToMinedMs,

@@ -1,17 +1,28 @@
 /**
  * Receipts formatted here are ethers' own, field for field, on real anvil receipts (a deployment, writes with
  * logs, a revert, a plain transfer) and on the older shapes some nodes answer with; a malformed field is named.
+ * A mined transaction's own fields are its receipt's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Interface, Wallet, id as keccakText, type TransactionReceipt } from "ethers";
 import { gridLedgerAbi } from "../../src/generated/contracts.js";
 import { GridLedgerClient } from "../../src/ledgerClient.js";
-import { formatReceipt, toTransactionReceipt } from "../../src/receiptFormat.js";
+import { MinedTx, formatReceipt, minedTx } from "../../src/receiptFormat.js";
 import { startTestChain, type TestChain } from "../support/localChain.js";
 
 type Raw = Record<string, unknown>;
 
-describe("toTransactionReceipt (anvil)", () => {
+/** A mined transaction's plain fields are the receipt's, its logs' fields too. */
+function expectFieldsOf(mined: MinedTx, receipt: TransactionReceipt): void {
+  const { hash, blockNumber, blockHash, from, status, gasUsed, gasPrice, fee } = receipt;
+  expect({ hash: mined.hash, blockNumber: mined.blockNumber, blockHash: mined.blockHash, from: mined.from, status: mined.status }).toEqual({ hash, blockNumber, blockHash, from, status });
+  expect([mined.gasUsed, mined.gasPrice, mined.fee]).toEqual([gasUsed, gasPrice, fee]);
+  expect(mined.logs.map(({ transactionHash, blockHash, blockNumber, address, data, topics, index, transactionIndex }) => ({ transactionHash, blockHash, blockNumber, address, data, topics, index, transactionIndex }))).toEqual(
+    receipt.logs.map(({ transactionHash, blockHash, blockNumber, address, data, topics, index, transactionIndex }) => ({ transactionHash, blockHash, blockNumber, address, data, topics, index, transactionIndex })),
+  );
+}
+
+describe("minedTx (anvil)", () => {
   let t: TestChain;
   const raws: Raw[] = [];
 
@@ -58,11 +69,16 @@ describe("toTransactionReceipt (anvil)", () => {
       [false, false, "0x1"],
     ]);
     for (const raw of raws) {
-      const own = toTransactionReceipt(structuredClone(raw), t.provider);
+      const mined = minedTx(structuredClone(raw), t.provider);
+      const own = mined.receipt;
       const theirs = t.provider._wrapTransactionReceipt(structuredClone(raw) as never, network);
       expect(own.toJSON()).toEqual(theirs.toJSON());
       expect(own.logs.map((l) => ({ ...l.toJSON(), removed: l.removed }))).toEqual(theirs.logs.map((l) => ({ ...l.toJSON(), removed: l.removed })));
       expect(own.provider).toBe(t.provider);
+      // Made once, on first ask.
+      expect(mined.receipt).toBe(own);
+      expectFieldsOf(mined, theirs);
+      expectFieldsOf(new MinedTx(theirs), theirs);
     }
   });
 
@@ -71,7 +87,10 @@ describe("toTransactionReceipt (anvil)", () => {
     const raw = structuredClone(raws[2]);
     const older: Raw = { ...raw, from: String(raw.from).toLowerCase(), gasPrice: raw.effectiveGasPrice, root: "0x" + "AB".repeat(32) };
     for (const key of ["effectiveGasPrice", "status", "type", "blobGasUsed", "blobGasPrice"]) delete older[key];
-    expect(toTransactionReceipt(structuredClone(older), t.provider).toJSON()).toEqual(t.provider._wrapTransactionReceipt(structuredClone(older) as never, network).toJSON());
+    const theirs = t.provider._wrapTransactionReceipt(structuredClone(older) as never, network);
+    const mined = minedTx(structuredClone(older), t.provider);
+    expect(mined.receipt.toJSON()).toEqual(theirs.toJSON());
+    expectFieldsOf(mined, theirs);
   });
 
   it("names the malformed field", () => {

@@ -191,6 +191,39 @@ describe("TxSender with a key held here (anvil)", () => {
     }
   });
 
+  it("lets timers and I/O run between slices of signing of all senders together, not after each sender's own slice", async () => {
+    // ethers' JS signer (about a millisecond a signature) and many senders: signing takes a while, and requests
+    // must leave and answers come back as it goes. Were each sender to yield on its own, each would sign its
+    // own 2 ms slice in the same turn of the event loop: 24 senders would hold it for 48 ms and more.
+    const meters = await Promise.all(Array.from({ length: 24 }, () => newWallet(true)));
+    const clients = await Promise.all(meters.map((m) => GridLedgerClient.connect(m, { address: t.address, gasLimits: { recordStorage: 100_000n } })));
+    let signatures = 0;
+    useDigestSigner((digest, key) => {
+      signatures++;
+      return ethersDigestSigner(digest, key);
+    });
+    // The turns of the event loop that took 20 ms or more while the writes went on.
+    const longTurns: number[] = [];
+    let done = false;
+    let last = performance.now();
+    const turn = () => {
+      const now = performance.now();
+      if (now - last >= 20) longTurns.push(Math.round(now - last));
+      last = now;
+      if (!done) setImmediate(turn);
+    };
+    setImmediate(turn);
+    try {
+      await Promise.all(clients.flatMap((c) => Array.from({ length: 8 }, (_, i) => c.recordStorage({ offerId, available: BigInt(i + 1) }))));
+    } finally {
+      done = true;
+      useDigestSigner(undefined);
+    }
+    expect(signatures).toBe(24 * 8);
+    // A garbage collection may take one such turn; one sender's slice after another's took one per 24 signatures.
+    expect(longTurns.length, `turns of ${longTurns.join(", ")} ms`).toBeLessThanOrEqual(2);
+  });
+
   it("says a write ran out of gas when the caller's gas limit is too low", async () => {
     const meter = await newWallet(true);
     const client = await GridLedgerClient.connect(meter, { address: t.address, gasLimits: { recordStorage: 25_000n } });

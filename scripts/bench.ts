@@ -25,7 +25,7 @@ import { measureScaling } from "../src/bench/scaling.js";
 import { measureThroughput } from "../src/bench/throughput.js";
 import { describeError } from "../src/ledgerErrors.js";
 import { startLocalGrid, type LocalGrid } from "../src/sim/localGrid.js";
-import { useFetchTransport } from "../src/sim/provider.js";
+import { useHttpTransport } from "../src/sim/httpTransport.js";
 
 const SECTIONS = ["gas", "throughput", "latency", "bills", "scaling", "batching"] as const;
 type SectionName = (typeof SECTIONS)[number];
@@ -105,7 +105,7 @@ const chartsDir = path.join(docsDir, "bench");
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const json = (value: unknown) => JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n";
 
-if (process.env.BENCH_FETCH !== "0") useFetchTransport();
+useHttpTransport();
 const started = performance.now();
 const startedAt = new Date().toISOString();
 const machine = machineInfo();

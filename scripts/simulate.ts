@@ -8,7 +8,7 @@ import path from "node:path";
 import { describeError } from "../src/ledgerErrors.js";
 import { readSimConfig, SIM_USAGE, SimUsageError } from "../src/sim/config.js";
 import { formatSummary } from "../src/sim/report.js";
-import { useFetchTransport } from "../src/sim/provider.js";
+import { useHttpTransport } from "../src/sim/httpTransport.js";
 import { simulate } from "../src/sim/simulate.js";
 
 let config;
@@ -26,8 +26,8 @@ if (config === "help") {
   process.exit(0);
 }
 
-// ethers over fetch: its node:http transport adds intermittent ~40-50 ms stalls to every latency (see provider.ts).
-useFetchTransport();
+// ethers over httpTransport.ts: its own node:http transport adds intermittent ~40-50 ms stalls to every latency.
+useHttpTransport();
 
 const controller = new AbortController();
 let interrupts = 0;

@@ -1,7 +1,9 @@
 /**
- * Plain JSON-RPC over fetch, in batches: what the benchmarks use to drive the node as fast as it goes (the
- * throughput ceiling, seeding 100,000 records), without a client library in the way.
+ * Plain JSON-RPC in batches, over the client paths' own transport (httpTransport.ts): what the benchmarks use
+ * to drive the node as fast as it goes (the throughput ceiling, seeding 100,000 records), without a client
+ * library in the way.
  */
+import { httpRequest } from "../sim/httpTransport.js";
 
 export interface RpcCall {
   method: string;
@@ -16,14 +18,9 @@ export async function rpcBatch(url: string, calls: readonly RpcCall[], timeoutMs
   const first = nextId;
   nextId += calls.length;
   const body = calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, method: c.method, params: c.params }));
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (!response.ok) throw new Error(`${calls[0].method}: HTTP ${response.status} from ${url}`);
-  const answers = (await response.json()) as { id: number; result?: unknown; error?: { message: string } }[];
+  const response = await httpRequest(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), timeoutMs });
+  if (response.status < 200 || response.status > 299) throw new Error(`${calls[0].method}: HTTP ${response.status} from ${url}`);
+  const answers = JSON.parse(response.body.toString("utf8")) as { id: number; result?: unknown; error?: { message: string } }[];
   const byId = new Map(answers.map((a) => [a.id, a]));
   return calls.map((c, i) => {
     const a = byId.get(first + i);

@@ -9,12 +9,12 @@
  * waited the whole 20 s timeout). The core TxSender now polls receipts itself; ethers' own waits (a contract
  * deployment, tx.wait()) still go through here.
  *
- * Its JSON-RPC goes over the runtime's fetch with the runtime's own JSON and UTF-8 coding: ethers' transport
- * codes UTF-8 in JavaScript, a byte at a time (measured: 0.25-0.5 ms of CPU per transaction of the throughput
- * benchmark, of about 2 ms). The answers are ethers' (the same JSON), so errors decode as they did.
+ * Its JSON-RPC goes over httpTransport.ts (node:http, kept-alive sockets) with the runtime's own JSON and UTF-8
+ * coding: ethers' transport codes UTF-8 in JavaScript, a byte at a time (measured: 0.25-0.5 ms of CPU per
+ * transaction of the throughput benchmark, of about 2 ms). The answers are ethers' (the same JSON), so errors
+ * decode as they did.
  */
 import {
-  FetchRequest,
   JsonRpcProvider,
   makeError,
   type JsonRpcApiProviderOptions,
@@ -23,6 +23,7 @@ import {
   type Networkish,
   type TransactionReceipt,
 } from "ethers";
+import { httpRequest } from "./httpTransport.js";
 
 /** How long one JSON-RPC request may take, ms (ethers' own default). */
 const REQUEST_TIMEOUT_MS = 300_000;
@@ -44,14 +45,14 @@ export class ReceiptPollingProvider extends JsonRpcProvider {
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     for (const p of Array.isArray(payload) ? payload : [payload]) this.calls.set(p.method, (this.calls.get(p.method) ?? 0) + 1);
-    const response = await fetch(this.#url, {
+    const response = await httpRequest(this.#url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      timeoutMs: REQUEST_TIMEOUT_MS,
     });
-    const text = await response.text();
-    if (!response.ok) {
+    const text = response.body.toString("utf8");
+    if (response.status < 200 || response.status > 299) {
       throw new Error(`JSON-RPC to ${this.#url}: the node answered HTTP ${response.status} ${response.statusText}: ${text.slice(0, 200)}`);
     }
     let answer: unknown;
@@ -85,33 +86,3 @@ export class ReceiptPollingProvider extends JsonRpcProvider {
     }
   }
 }
-
-/**
- * Sends ethers' JSON-RPC over the runtime's fetch (undici) instead of node:http. Measured on anvil: ethers'
- * node:http requests intermittently wait ~40-50 ms for their response (a TCP delayed-ACK stall on a
- * kept-alive socket), which hides the node's real 2-5 ms behind a client artefact. Process-wide; idempotent.
- */
-export function useFetchTransport(): void {
-  if (fetchTransportOn) return;
-  fetchTransportOn = true;
-  FetchRequest.registerGetUrl(async (req, signal) => {
-    const controller = new AbortController();
-    signal?.addListener(() => controller.abort());
-    const timer = setTimeout(() => controller.abort(), req.timeout);
-    try {
-      const response = await fetch(req.url, {
-        method: req.method,
-        headers: Object.fromEntries(Object.entries(req.headers)),
-        body: req.body ? Buffer.from(req.body) : undefined,
-        signal: controller.signal,
-      });
-      const headers: Record<string, string> = {};
-      response.headers.forEach((value, key) => (headers[key.toLowerCase()] = value));
-      const body = new Uint8Array(await response.arrayBuffer());
-      return { statusCode: response.status, statusMessage: response.statusText, headers, body };
-    } finally {
-      clearTimeout(timer);
-    }
-  });
-}
-let fetchTransportOn = false;

@@ -1,5 +1,5 @@
 /**
- * The simulator's and benchmarks' provider sends JSON-RPC over fetch with its own JSON coding: the answers must
+ * The simulator's and benchmarks' provider sends JSON-RPC over httpTransport.ts with its own JSON coding: the answers must
  * read as they did through ethers' transport (a revert decodes to the contract's custom error), and a node that
  * answers with something other than JSON-RPC is reported as such.
  */

@@ -52,6 +52,10 @@ describe("ReceiptPollingProvider's transport (anvil)", () => {
     const opened = await client.openOffer({ capacity: 10n, available: 10n, rate: 1n, location: "Test" });
     expect(opened.receipt.status).toBe(1);
     expect(opened.receipt.from).toBe(wallet.address);
+    // The write's own figures are its receipt's, as the node has it.
+    const onNode = (await provider.getTransactionReceipt(opened.hash))!;
+    expect([opened.blockNumber, opened.gasUsed, opened.fee]).toEqual([onNode.blockNumber, onNode.gasUsed, onNode.gasUsed * onNode.gasPrice]);
+    expect(opened.fee).toBeGreaterThan(0n);
   });
 });
 

@@ -167,7 +167,8 @@ export async function measureThroughput(o: ThroughputOptions): Promise<Throughpu
     method:
       `Each round on a fresh anvil, set up alike (GridLedger deployed, one offer, the meters authorised), each path warmed up ` +
       `with a few transactions, then ${o.accounts} accounts × ${o.perAccount} transactions on each path. Ceiling: plain ETH ` +
-      "transfers, signed before the clock starts, sent pipelined (10 per JSON-RPC batch, accounts concurrent), timed until the " +
+      "transfers, signed before the clock starts, sent pipelined (10 per JSON-RPC batch, accounts concurrent, over the client " +
+      "paths' own HTTP transport: node:http, kept-alive sockets), timed until the " +
       "last is mined. GridLedger: recordStorage from as many meters through GridLedgerClient, all concurrent, timed until every " +
       "receipt is back; the client has a gas limit for recordStorage (as a meter sending many readings would), " +
       "signs each reading as it is sent with cached fees, shares send requests among the " +

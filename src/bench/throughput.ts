@@ -10,7 +10,9 @@ import { Interface, Wallet, id as keccakText } from "ethers";
 import { gridLedgerAbi } from "../generated/contracts.js";
 import { GridLedgerClient } from "../ledgerClient.js";
 import { median } from "../stats.js";
+import { signTransaction } from "../txEncoding.js";
 import { TxSender } from "../txSender.js";
+import { digestSigner } from "../txSigning.js";
 import { inBatches } from "../sim/accounts.js";
 import type { LocalGrid } from "../sim/localGrid.js";
 import { ReceiptPollingProvider } from "../sim/provider.js";
@@ -200,7 +202,24 @@ async function preparePaths(grid: LocalGrid, accounts: number): Promise<Paths> {
   const chainId = Number((await provider.getNetwork()).chainId);
   const block = await provider.getBlock("latest");
   const maxFeePerGas = (block?.baseFeePerGas ?? 1_000_000_000n) * 4n + 2_000_000_000n;
-  const fees = { type: 2, chainId, maxFeePerGas, maxPriorityFeePerGas: 1_000_000_000n };
+  const fees = { type: 2, chainId: BigInt(chainId), maxFeePerGas, maxPriorityFeePerGas: 1_000_000_000n } as const;
+  // The presigned paths sign with the client's own encoder and signer (the bytes ethers' Wallet gives, tested):
+  // ethers' pure-JS signing before the clock would leave garbage for the next path's clock to collect.
+  const sign = await digestSigner();
+  const signRaw = (account: Wallet, tx: { to: string; data?: string; value?: bigint; gasLimit: bigint; nonce: number }, bump = 100n) =>
+    signTransaction(
+      {
+        ...fees,
+        maxFeePerGas: (fees.maxFeePerGas * bump) / 100n,
+        maxPriorityFeePerGas: (fees.maxPriorityFeePerGas * bump) / 100n,
+        to: tx.to,
+        data: tx.data ?? "0x",
+        value: tx.value ?? 0n,
+        gasLimit: tx.gasLimit,
+        nonce: tx.nonce,
+      },
+      (digest) => sign(digest, account.signingKey),
+    ).raw;
   let readingNo = 0;
   const readingData = () => ledger.encodeFunctionData("recordStorage", [offerId, 9n * 10n ** 8n - BigInt(++readingNo)]);
   const readingGas = ((await provider.estimateGas({ from: presigned[0].address, to: address, data: readingData() })) * 12n) / 10n;
@@ -209,9 +228,7 @@ async function preparePaths(grid: LocalGrid, accounts: number): Promise<Paths> {
   /** Signs `count` transactions for each account (not timed), then sends them pipelined and times until mined. */
   async function presignedRound(senders: Wallet[], build: () => { to: string; data?: string; value?: bigint; gasLimit: bigint }, count: number): Promise<number> {
     const nonces = await minedNonces(url, senders.map((a) => a.address));
-    const signed = await Promise.all(
-      senders.map((a, k) => Promise.all(Array.from({ length: count }, (_, i) => a.signTransaction({ ...fees, ...build(), nonce: nonces[k] + i })))),
-    );
+    const signed = senders.map((a, k) => Array.from({ length: count }, (_, i) => signRaw(a, { ...build(), nonce: nonces[k] + i })));
     const t0 = performance.now();
     await Promise.all(
       signed.map(async (txs) => {
@@ -230,13 +247,7 @@ async function preparePaths(grid: LocalGrid, accounts: number): Promise<Paths> {
       const mined = await minedNonces(url, senders.map((a) => a.address));
       for (const [k, account] of senders.entries()) {
         if (mined[k] >= nonces[k] + count) continue;
-        const raw = await account.signTransaction({
-          ...fees,
-          maxFeePerGas: (fees.maxFeePerGas * bump) / 100n,
-          maxPriorityFeePerGas: (fees.maxPriorityFeePerGas * bump) / 100n,
-          ...build(),
-          nonce: mined[k],
-        });
+        const raw = signRaw(account, { ...build(), nonce: mined[k] }, bump);
         await rpcBatch(url, [{ method: "eth_sendRawTransaction", params: [raw] }]).catch(() => undefined);
       }
     });

@@ -165,8 +165,12 @@ export class TxSender {
     onStatus?.({ stage: "signing" });
     await this.#takeSlot();
     try {
-      const prepared = await this.#prepare(request);
-      const sent = this.#key ? await this.#broadcastSigned(this.#key, prepared) : await this.#broadcastViaSigner(prepared);
+      // Estimated now, alongside this sender's other transactions; the nonce is taken under the lock, entered
+      // now, so that transactions take their nonces in the order they were sent, whichever estimate comes back
+      // first (a meter's consecutive transfer windows must be mined in order).
+      const preparing = this.#prepare(request);
+      preparing.catch(() => undefined); // awaited under the lock; a failure is thrown there
+      const sent = this.#key ? await this.#broadcastSigned(this.#key, preparing) : await this.#broadcastViaSigner(preparing);
       if (sent.nonce !== undefined) this.#unmined.add(sent.nonce);
       try {
         onStatus?.({ stage: "pending", hash: sent.hash, nonce: sent.nonce });
@@ -234,7 +238,7 @@ export class TxSender {
   }
 
   /** The request with its sender and gas limit: the caller's, or estimated (a call that would revert fails here). */
-  async #prepare(request: TransactionRequest): Promise<TransactionRequest & { from: string; gasLimit: bigint }> {
+  async #prepare(request: TransactionRequest): Promise<Prepared> {
     const from = await this.#from();
     if (request.gasLimit != null) return { ...request, from, gasLimit: getBigInt(request.gasLimit) };
     try {
@@ -273,16 +277,19 @@ export class TxSender {
   }
 
   /** Takes a nonce, signs and hands the transaction to the provider; retries a refused nonce or stale fees. */
-  async #broadcastSigned(key: BaseWallet, prepared: TransactionRequest): Promise<Sent> {
-    let fees = await cachedFeeData(this.#provider, this.#options.feeCacheMs);
+  async #broadcastSigned(key: BaseWallet, preparing: Promise<Prepared>): Promise<Sent> {
+    // Fees once the request is ready: a call whose estimate fails costs no more than the estimate.
+    let fees = preparing.then(() => cachedFeeData(this.#provider, this.#options.feeCacheMs));
+    fees.catch(() => undefined); // awaited under the lock, as `preparing` is
     for (let attempt = 0; ; attempt++) {
       // Under the lock only the nonce, the signature and the hand-over (no round trip once the first nonce is
       // known): the account's next transaction is signed while this one travels, and they leave in nonce order.
       const { signed, sending } = await this.#locked(async () => {
+        const [prepared, feeData] = await Promise.all([preparing, fees]);
         const nonce = await this.#takeNonce();
         let signed: Signed;
         try {
-          signed = await this.#signRequest(key, { ...prepared, nonce }, fees);
+          signed = await this.#signRequest(key, { ...prepared, nonce }, feeData);
         } catch (error) {
           if (this.#nextNonce === nonce + 1) this.#nextNonce = nonce;
           throw error;
@@ -293,8 +300,9 @@ export class TxSender {
       let { sentAt } = await sending;
       if (!outcome.ok && !isNonceError(outcome.error) && isFeeError(outcome.error)) {
         // Priced from a cached reading the chain has moved past: the same nonce at fresh fees.
-        fees = await this.#provider.getFeeData();
-        const repriced = await this.#signRequest(key, signed.request, fees, true);
+        const fresh = await this.#provider.getFeeData();
+        fees = Promise.resolve(fresh);
+        const repriced = await this.#signRequest(key, signed.request, fresh, true);
         sentAt = performance.now();
         outcome = await settle(this.#sendRaw(repriced.raw));
         if (outcome.ok) return { hash: repriced.hash, nonce: repriced.nonce, request: repriced.request, hashes: [repriced.hash], sentAt };
@@ -311,8 +319,9 @@ export class TxSender {
   }
 
   /** Sends through the signer (it signs; a browser wallet asks its user), one at a time under the lock. */
-  async #broadcastViaSigner(prepared: TransactionRequest): Promise<Sent> {
+  async #broadcastViaSigner(preparing: Promise<Prepared>): Promise<Sent> {
     return this.#locked(async () => {
+      const prepared = await preparing;
       for (let attempt = 0; ; attempt++) {
         const nonce = this.#options.manageNonce ? await this.#takeNonce() : undefined;
         try {
@@ -482,6 +491,9 @@ interface Sent {
   /** performance.now() when the request carrying the transaction left for the node. */
   sentAt: number;
 }
+
+/** A request with its sender and gas limit, ready to take a nonce. */
+type Prepared = TransactionRequest & { from: string; gasLimit: bigint };
 
 interface Signed {
   raw: string;

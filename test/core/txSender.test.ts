@@ -224,6 +224,34 @@ describe("TxSender with a key held here (anvil)", () => {
     expect(longTurns.length, `turns of ${longTurns.join(", ")} ms`).toBeLessThanOrEqual(2);
   });
 
+  it("takes nonces in the order of the calls when their estimates come back in another order", async () => {
+    const wallet = await newWallet(true);
+    // The first call's estimate comes back last.
+    const slow = reading(900);
+    const estimating = new (class extends JsonRpcProvider {
+      override async estimateGas(tx: Parameters<JsonRpcProvider["estimateGas"]>[0]): Promise<bigint> {
+        if (tx.data === slow) await new Promise((r) => setTimeout(r, 300));
+        return super.estimateGas(tx);
+      }
+    })(t.chain.url, t.chain.chainId, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const sender = new TxSender(wallet.connect(estimating));
+      const order: string[] = [];
+      const mined = await Promise.all(
+        [slow, reading(901), reading(902)].map((data, i) =>
+          sender.send({ to: t.address, data }, (s) => {
+            if (s.stage === "pending") order.push(`${i}`);
+          }),
+        ),
+      );
+      const nonces = await Promise.all(mined.map(async (m) => (await provider.getTransaction(m.hash))!.nonce));
+      expect(nonces).toEqual([0, 1, 2]);
+      expect(order).toEqual(["0", "1", "2"]);
+    } finally {
+      estimating.destroy();
+    }
+  });
+
   it("says a write ran out of gas when the caller's gas limit is too low", async () => {
     const meter = await newWallet(true);
     const client = await GridLedgerClient.connect(meter, { address: t.address, gasLimits: { recordStorage: 25_000n } });

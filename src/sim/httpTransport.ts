@@ -6,8 +6,8 @@
  *
  * Each request leaves in one write (headers and body together, Nagle off): ethers' own node:http transport
  * writes the body after the headers, and on a kept-alive socket the second write could wait ~40 ms for the
- * delayed ACK of the first (measured on anvil). A request that fails because the node closed a kept-alive
- * socket as it was reused is sent once more on a new one: the node never read it.
+ * delayed ACK of the first (measured on anvil). A request reset on a reused kept-alive socket is sent once more
+ * on a new one (Node's own advice): the node most likely closed the socket while idle, before reading it.
  */
 import http from "node:http";
 import https from "node:https";
@@ -40,7 +40,7 @@ export async function httpRequest(url: string, request: HttpRequest): Promise<Ht
   }
 }
 
-/** A kept-alive socket the node had closed when it was reused: the request never reached the node. */
+/** A reset on a reused kept-alive socket: most likely closed by the node while idle, before it read the request. */
 class StaleSocketError extends Error {}
 
 interface Target {

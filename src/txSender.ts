@@ -298,6 +298,10 @@ export class TxSender {
       });
       let outcome: SendOutcome = await sending;
       let { sentAt } = await sending;
+      // An error does not always mean the node lacks the transaction: an answer lost on the way, or a request
+      // sent again after the node had read it ("already imported", or "nonce too low" once mined). If the node
+      // knows this very transaction, it was sent; signing the request again would record it twice.
+      if (!outcome.ok && (await this.#nodeHas(signed.hash))) outcome = { ok: true };
       if (!outcome.ok && !isNonceError(outcome.error) && isFeeError(outcome.error)) {
         // Priced from a cached reading the chain has moved past: the same nonce at fresh fees.
         const fresh = await this.#provider.getFeeData();
@@ -315,6 +319,15 @@ export class TxSender {
       }
       await this.#abandon(key, signed.nonce);
       throw decodeLedgerError(outcome.error);
+    }
+  }
+
+  /** Whether the node knows the transaction (pending or mined); false when it cannot be asked. */
+  async #nodeHas(hash: string): Promise<boolean> {
+    try {
+      return (await this.#provider.getTransaction(hash)) !== null;
+    } catch {
+      return false;
     }
   }
 

@@ -252,6 +252,34 @@ describe("TxSender with a key held here (anvil)", () => {
     }
   });
 
+  it("counts a transaction as sent when the node took it but its answer was lost, and does not send it twice", async () => {
+    const meter = await newWallet(true);
+    // The node gets the first send request, but its answer never comes back.
+    let lost = 0;
+    const losing = new (class extends JsonRpcProvider {
+      override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+        const answers = await super._send(payload);
+        const calls = Array.isArray(payload) ? payload : [payload];
+        if (lost === 0 && calls.some((c) => c.method === "eth_sendRawTransaction")) {
+          lost++;
+          throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+        }
+        return answers;
+      }
+    })(t.chain.url, t.chain.chainId, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const client = await GridLedgerClient.connect(meter.connect(losing), { address: t.address, gasLimits: { recordStorage: 100_000n } });
+      const before = (await producer.counts()).storageReadings;
+      const results = await Promise.all([21n, 22n].map((available) => client.recordStorage({ offerId, available })));
+      expect(lost).toBe(1);
+      expect(results.map((r) => r.receipt.status)).toEqual([1, 1]);
+      expect((await producer.counts()).storageReadings).toBe(before + 2n);
+      expect(await nonceOf(meter.address)).toBe(2);
+    } finally {
+      losing.destroy();
+    }
+  });
+
   it("says a write ran out of gas when the caller's gas limit is too low", async () => {
     const meter = await newWallet(true);
     const client = await GridLedgerClient.connect(meter, { address: t.address, gasLimits: { recordStorage: 25_000n } });

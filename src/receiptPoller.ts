@@ -50,7 +50,7 @@ interface Waiter {
 }
 
 interface Entry {
-  /** The time of the next direct look. */
+  /** The time of the next direct look: never after a waiter's deadline. */
   due: number;
   /** Direct looks taken so far. */
   looks: number;
@@ -123,7 +123,8 @@ export class ReceiptPoller {
       // Looked at directly at once, unless it was sent after the baseline came back: then it is in a block
       // still to scan, or was among the recent receipts just checked.
       const covered = this.#followBlocks && this.#scanned !== undefined && sentAt !== undefined && sentAt > this.#baselineAt;
-      const due = covered ? now + FALLBACK_DELAYS_MS[0] : now;
+      // Never after the waiter's deadline: it is looked at once more then.
+      const due = Math.min(covered ? now + FALLBACK_DELAYS_MS[0] : now, waiter.deadline);
       if (entry) {
         entry.waiters.push(waiter);
         entry.due = Math.min(entry.due, due);
@@ -182,7 +183,7 @@ export class ReceiptPoller {
         this.#idleSince ??= performance.now();
       } else {
         let next = Infinity;
-        for (const entry of this.#entries.values()) next = Math.min(next, entry.due, ...entry.waiters.map((w) => w.deadline));
+        for (const entry of this.#entries.values()) next = Math.min(next, entry.due);
         if (this.#followBlocks) {
           this.#tickDelay = sawBlock ? 0 : Math.min(this.#tickDelay + 1, TICK_DELAYS_MS.length - 1);
           next = Math.min(next, performance.now() + TICK_DELAYS_MS[this.#tickDelay]);
@@ -221,7 +222,7 @@ export class ReceiptPoller {
   /**
    * One request: the receipts of the next blocks after the last one scanned (as many as came in the last tick,
    * doubled; a block not mined yet comes back null and is asked again next tick), and direct looks at the
-   * hashes that are due or past a waiter's deadline. Returns whether a new block was scanned.
+   * hashes that are due (at the latest, at a waiter's deadline). Returns whether a new block was scanned.
    */
   async #scanAndLook(): Promise<boolean> {
     const now = performance.now();
@@ -237,7 +238,7 @@ export class ReceiptPoller {
     const due: [string, Entry][] = [];
     for (const item of this.#entries) {
       const [, entry] = item;
-      if (entry.due <= now || entry.waiters.some((w) => w.deadline <= now)) due.push(item);
+      if (entry.due <= now) due.push(item);
       if (due.length >= MAX_LOOKS_PER_TICK) break;
     }
     if (calls.length === 0 && due.length === 0) return false;

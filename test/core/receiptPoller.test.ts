@@ -153,4 +153,17 @@ describe("ReceiptPoller (anvil)", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(299);
     expect(ReceiptPoller.for(provider).waiting).toBe(0);
   });
+
+  it("gives null at a deadline shorter than the safety-net look, for a hash sent after the baseline", async () => {
+    const provider = new NodeProvider(t.chain.url, t.chain.chainId);
+    const poller = ReceiptPoller.for(provider);
+    await poller.follow();
+    const started = performance.now();
+    expect(await poller.wait(keccakText("sent after the baseline, never mined"), 300, performance.now())).toBeNull();
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(299);
+    // At its deadline, not at the first safety-net look a second after it was sent.
+    expect(took).toBeLessThan(900);
+    expect(poller.waiting).toBe(0);
+  });
 });

@@ -23,6 +23,7 @@
  */
 import type { JsonRpcProvider, Provider } from "ethers";
 import { canBatch, sendBatch, type RpcCall, type RpcOutcome } from "./jsonRpcBatch.js";
+import { perProvider } from "./perProvider.js";
 import { MinedTx, minedTx } from "./receiptFormat.js";
 
 /** Waits between direct looks at one hash when the poller cannot follow blocks. */
@@ -59,18 +60,9 @@ interface Entry {
 
 type Raw = Record<string, unknown>;
 
-const pollers = new WeakMap<Provider, ReceiptPoller>();
-
 export class ReceiptPoller {
   /** The poller of this provider, made on first use. */
-  static for(provider: Provider): ReceiptPoller {
-    let poller = pollers.get(provider);
-    if (!poller) {
-      poller = new ReceiptPoller(provider);
-      pollers.set(provider, poller);
-    }
-    return poller;
-  }
+  static readonly for = perProvider((provider) => new ReceiptPoller(provider));
 
   readonly #provider: Provider;
   readonly #entries = new Map<string, Entry>();

@@ -13,6 +13,7 @@
  */
 import { JsonRpcApiProvider, type Provider } from "ethers";
 import { MAX_BATCH, canBatch, sendBatch } from "./jsonRpcBatch.js";
+import { perProvider } from "./perProvider.js";
 
 export type SendOutcome = { ok: true } | { ok: false; error: unknown };
 
@@ -29,18 +30,9 @@ interface Item {
 /** Most send requests out at once per provider. */
 const MAX_REQUESTS_OUT = 4;
 
-const queues = new WeakMap<Provider, SendQueue>();
-
 export class SendQueue {
   /** The queue of this provider, made on first use. */
-  static for(provider: Provider): SendQueue {
-    let queue = queues.get(provider);
-    if (!queue) {
-      queue = new SendQueue(provider);
-      queues.set(provider, queue);
-    }
-    return queue;
-  }
+  static readonly for = perProvider((provider) => new SendQueue(provider));
 
   readonly #provider: Provider;
   readonly #items: Item[] = [];

@@ -3,12 +3,8 @@
  * to drive the node as fast as it goes (the throughput ceiling, seeding 100,000 records), without a client
  * library in the way.
  */
-import { httpRequest } from "../sim/httpTransport.js";
-
-export interface RpcCall {
-  method: string;
-  params: unknown[];
-}
+import type { RpcCall } from "../jsonRpcBatch.js";
+import { postJson } from "../sim/httpTransport.js";
 
 let nextId = 1;
 
@@ -18,9 +14,7 @@ export async function rpcBatch(url: string, calls: readonly RpcCall[], timeoutMs
   const first = nextId;
   nextId += calls.length;
   const body = calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, method: c.method, params: c.params }));
-  const response = await httpRequest(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), timeoutMs });
-  if (response.status < 200 || response.status > 299) throw new Error(`${calls[0].method}: HTTP ${response.status} from ${url}`);
-  const answers = JSON.parse(response.body.toString("utf8")) as { id: number; result?: unknown; error?: { message: string } }[];
+  const answers = (await postJson(url, body, timeoutMs)) as { id: number; result?: unknown; error?: { message: string } }[];
   const byId = new Map(answers.map((a) => [a.id, a]));
   return calls.map((c, i) => {
     const a = byId.get(first + i);

@@ -9,7 +9,8 @@ import { GridLedgerClient, type RecordCounts } from "../ledgerClient.js";
 import { median } from "../stats.js";
 import { deployGridLedger } from "../sim/localGrid.js";
 import type { ReceiptPollingProvider } from "../sim/provider.js";
-import { hex, minedNonces, minerWatchdog, rpc, rpcBatch, waitForNonces, type RpcCall } from "./rpc.js";
+import type { RpcCall } from "../jsonRpcBatch.js";
+import { hex, minedNonces, minerWatchdog, rpc, rpcBatch, waitForNonces } from "./rpc.js";
 
 export interface ScalingOptions {
   url: string;

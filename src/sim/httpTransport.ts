@@ -101,6 +101,23 @@ function attempt(target: Target, request: HttpRequest): Promise<HttpAnswer> {
 }
 
 /**
+ * POSTs `body` as JSON to a JSON-RPC node and parses its answer; an answer that is not a 2xx, or not JSON, is an
+ * error saying so, with the start of what the node said.
+ */
+export async function postJson(url: string, body: unknown, timeoutMs: number): Promise<unknown> {
+  const response = await httpRequest(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), timeoutMs });
+  const text = response.body.toString("utf8");
+  if (response.status < 200 || response.status > 299) {
+    throw new Error(`JSON-RPC to ${url}: the node answered HTTP ${response.status} ${response.statusText}: ${text.slice(0, 200)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`JSON-RPC to ${url}: the node's answer is not JSON: ${text.slice(0, 200)}`, { cause: error });
+  }
+}
+
+/**
  * Sends the JSON-RPC of ethers' own providers (FetchRequest) through httpRequest as well: the providers of this
  * process that are not ReceiptPollingProviders. Process-wide; idempotent.
  */

@@ -23,7 +23,7 @@ import {
   type Networkish,
   type TransactionReceipt,
 } from "ethers";
-import { httpRequest } from "./httpTransport.js";
+import { postJson } from "./httpTransport.js";
 
 /** How long one JSON-RPC request may take, ms (ethers' own default). */
 const REQUEST_TIMEOUT_MS = 300_000;
@@ -45,22 +45,7 @@ export class ReceiptPollingProvider extends JsonRpcProvider {
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     for (const p of Array.isArray(payload) ? payload : [payload]) this.calls.set(p.method, (this.calls.get(p.method) ?? 0) + 1);
-    const response = await httpRequest(this.#url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(payload),
-      timeoutMs: REQUEST_TIMEOUT_MS,
-    });
-    const text = response.body.toString("utf8");
-    if (response.status < 200 || response.status > 299) {
-      throw new Error(`JSON-RPC to ${this.#url}: the node answered HTTP ${response.status} ${response.statusText}: ${text.slice(0, 200)}`);
-    }
-    let answer: unknown;
-    try {
-      answer = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`JSON-RPC to ${this.#url}: the node's answer is not JSON: ${text.slice(0, 200)}`, { cause: error });
-    }
+    const answer = await postJson(this.#url, payload, REQUEST_TIMEOUT_MS);
     return (Array.isArray(answer) ? answer : [answer]) as JsonRpcResult[];
   }
 

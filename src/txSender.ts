@@ -7,8 +7,8 @@
  * and sends it with one eth_sendRawTransaction: fee data comes from a short per-provider cache, the chain id is
  * read once, and the lock covers only taking the nonce, signing and queueing the transaction, so many
  * transactions of one account are in flight at once (at most `maxInFlight`). They leave in nonce order through
- * the provider's send queue (sendQueue.ts: one request out at a time, those signed meanwhile together in the
- * next JSON-RPC batch). Receipts come from one poller per provider that follows the chain's blocks
+ * the provider's send queue (sendQueue.ts: one request per account out at a time, the accounts sharing a few
+ * requests, each a JSON-RPC batch of what was signed meanwhile). Receipts come from one poller per provider that follows the chain's blocks
  * (receiptPoller.ts). Other signers (a node's unlocked account, a browser wallet) sign and send through ethers,
  * one at a time under the lock, as the wallet wants.
  *
@@ -296,8 +296,9 @@ export class TxSender {
         }
         return { signed, sending: this.#sendQueue.send(signed.raw, key.address) };
       });
-      let outcome: SendOutcome = await sending;
-      let { sentAt } = await sending;
+      const queued = await sending;
+      let outcome: SendOutcome = queued;
+      let { sentAt } = queued;
       // An error does not always mean the node lacks the transaction: an answer lost on the way, or a request
       // sent again after the node had read it ("already imported", or "nonce too low" once mined). If the node
       // knows this very transaction, it was sent; signing the request again would record it twice.

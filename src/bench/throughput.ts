@@ -321,7 +321,7 @@ async function preparePaths(grid: LocalGrid, accounts: number): Promise<Paths> {
   };
 }
 
-function perEvent(cost: { events: number; cpuMs: number; calls: Record<string, number> }): ClientCost {
+function perEvent(cost: Cost): ClientCost {
   const per = (n: number) => Math.round((n / cost.events) * 100) / 100;
   return {
     rpcCalls: per(Object.values(cost.calls).reduce((a, b) => a + b, 0)),

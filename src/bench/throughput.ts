@@ -5,6 +5,11 @@
  * sending many readings would: with a gas limit for recordStorage; a second client path lets it estimate each
  * reading. A third path sends the same GridLedger readings signed beforehand on the ceiling's path: the gap
  * between it and the ceiling is the contract's, the gap between it and the client is the client's.
+ *
+ * Every round is measured twice, on a fresh chain each time: with the node on cores of its own and the senders
+ * on another (cpuPlacement.ts), as in a deployment where the meters are not the node's machine, and with both
+ * sharing every core. Sharing, the client's CPU (its ECDSA signatures above all, which the ceiling makes before
+ * its clock starts) is taken from the node's, so that ratio also measures how the machine's cores are divided.
  */
 import { Interface, Wallet, id as keccakText } from "ethers";
 import { gridLedgerAbi } from "../generated/contracts.js";
@@ -16,6 +21,7 @@ import { digestSigner } from "../txSigning.js";
 import { inBatches } from "../sim/accounts.js";
 import type { LocalGrid } from "../sim/localGrid.js";
 import { ReceiptPollingProvider } from "../sim/provider.js";
+import { coreSplitHere, formatCpuList, pinProcess, type CoreSplit } from "./cpuPlacement.js";
 import { hex, minedNonces, minerWatchdog, rpcBatch, waitForNonces } from "./rpc.js";
 
 export const THROUGHPUT_TARGET_RATIO = 0.7;
@@ -32,8 +38,12 @@ export interface ThroughputOptions {
   log?: (line: string) => void;
 }
 
+/** Where the node and the senders ran: on cores of their own, or all sharing every core. */
+export type Placement = "own cores" | "shared cores";
+
 export interface ThroughputRound {
   round: number;
+  placement: Placement;
   order: string;
   ceilingTxPerSec: number;
   gridledgerEventsPerSec: number;
@@ -49,23 +59,35 @@ export interface ClientCost {
   nodeCpuMs: number;
 }
 
-export interface ThroughputResult {
+/** The medians of one placement's rounds. */
+export interface PlacementFigures {
   ceilingTxPerSec: number;
   gridledgerEventsPerSec: number;
-  accounts: number;
   ratio: number;
-  targetRatio: number;
   meetsTarget: boolean;
   gridledgerPresignedTxPerSec: number;
   /** The same readings through the client without a gas limit: each one estimated before it is sent. */
   gridledgerEstimatedEventsPerSec: number;
   /** Plain ETH transfers sent through the core TxSender (signed as sent): the client path without the contract. */
   plainViaSenderTxPerSec: number;
-  event: "recordStorage";
   /** What one event through the client (gas limit given) costs this process. */
   clientCostPerEvent: ClientCost;
   /** The same for the client that estimates each reading. */
   estimatedClientCostPerEvent: ClientCost;
+}
+
+/**
+ * The headline figures (top level) are those with the node on cores of its own where the machine can split
+ * them, else those sharing the cores (`placement` says which); `byPlacement` holds both.
+ */
+export interface ThroughputResult extends PlacementFigures {
+  accounts: number;
+  targetRatio: number;
+  placement: Placement;
+  /** The CPUs of the node and of the senders ("0", "1"), or why the cores were not split. */
+  cores: { node: string; senders: string } | { notSplit: string };
+  byPlacement: { "own cores"?: PlacementFigures; "shared cores": PlacementFigures };
+  event: "recordStorage";
   perAccount: number;
   txPerRound: number;
   rounds: ThroughputRound[];
@@ -89,73 +111,70 @@ interface Paths {
 
 export async function measureThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
   const log = o.log ?? (() => {});
-  const clientCost = newCost();
-  const estimatedCost = newCost();
+  const here = coreSplitHere();
+  if (!here.split) log(`throughput: measuring with the node and the senders sharing every core only: ${here.why}`);
+  const placements: Placement[] = here.split ? ["own cores", "shared cores"] : ["shared cores"];
+  const costs = new Map(placements.map((p) => [p, { client: newCost(), estimated: newCost() }]));
   const rounds: ThroughputRound[] = [];
   let nudges = 0;
-  // Each round on a fresh chain, set up alike: anvil's CPU per block grows with the chain's length (measured:
-  // 0.4 ms per empty block at 200 blocks, 2.6 ms at 1,200), so on one long chain the later rounds, and a path
-  // measured after one that made more blocks, would pay for the earlier ones.
   for (let r = 0; r < o.rounds; r++) {
-    const grid = await o.startChain();
-    const watchdog = minerWatchdog(grid.rpcUrl);
-    try {
-      const paths = await preparePaths(grid, o.accounts);
-      // A short warm-up of each path on this chain, not counted.
-      const warm = Math.max(2, Math.ceil(o.perAccount / 10));
-      for (const path of [paths.ceiling, paths.gridPresigned, paths.gridClient, paths.gridEstimated, paths.plainClient]) await path(warm);
-      const forward = r % 2 === 0;
-      const result: Partial<ThroughputRound> = {
-        round: r + 1,
-        order: forward
-          ? "ceiling, presigned, client, client estimating, plain via sender"
-          : "plain via sender, client estimating, client, presigned, ceiling",
-      };
-      const n = o.perAccount;
-      if (forward) {
-        result.ceilingTxPerSec = await paths.ceiling(n);
-        result.gridledgerPresignedTxPerSec = await paths.gridPresigned(n);
-        result.gridledgerEventsPerSec = await paths.gridClient(n, clientCost);
-        result.gridledgerEstimatedEventsPerSec = await paths.gridEstimated(n, estimatedCost);
-        result.plainViaSenderTxPerSec = await paths.plainClient(n);
-      } else {
-        result.plainViaSenderTxPerSec = await paths.plainClient(n);
-        result.gridledgerEstimatedEventsPerSec = await paths.gridEstimated(n, estimatedCost);
-        result.gridledgerEventsPerSec = await paths.gridClient(n, clientCost);
-        result.gridledgerPresignedTxPerSec = await paths.gridPresigned(n);
-        result.ceilingTxPerSec = await paths.ceiling(n);
+    // Which placement goes first alternates too, so that neither always runs on a machine the other warmed.
+    for (const placement of r % 2 === 0 ? placements : [...placements].reverse()) {
+      const cost = costs.get(placement)!;
+      // Each round on a fresh chain, set up alike: anvil's CPU per block grows with the chain's length (measured:
+      // 0.4 ms per empty block at 200 blocks, 2.6 ms at 1,200), so on one long chain the later rounds, and a path
+      // measured after one that made more blocks, would pay for the earlier ones.
+      const grid = await o.startChain();
+      const watchdog = minerWatchdog(grid.rpcUrl);
+      const unpin = placement === "own cores" && here.split ? pinApart(grid, here.split, here.all) : () => {};
+      try {
+        const done = await measureRound(grid, o, r, placement, cost);
+        rounds.push(done);
+        log(
+          `throughput round ${r + 1}/${o.rounds}, ${placement}: ceiling ${done.ceilingTxPerSec.toFixed(0)} tx/s, ` +
+            `GridLedger via client ${done.gridledgerEventsPerSec.toFixed(0)} ev/s (estimating ${done.gridledgerEstimatedEventsPerSec.toFixed(0)}), presigned ${done.gridledgerPresignedTxPerSec.toFixed(0)} tx/s, ` +
+            `plain via TxSender ${done.plainViaSenderTxPerSec.toFixed(0)} tx/s`,
+        );
+      } finally {
+        unpin();
+        watchdog.stop();
+        nudges += watchdog.nudges();
+        await grid.stop();
       }
-      const done = result as ThroughputRound;
-      rounds.push(done);
-      log(
-        `throughput round ${r + 1}/${o.rounds}: ceiling ${done.ceilingTxPerSec.toFixed(0)} tx/s, ` +
-          `GridLedger via client ${done.gridledgerEventsPerSec.toFixed(0)} ev/s (estimating ${done.gridledgerEstimatedEventsPerSec.toFixed(0)}), presigned ${done.gridledgerPresignedTxPerSec.toFixed(0)} tx/s, ` +
-          `plain via TxSender ${done.plainViaSenderTxPerSec.toFixed(0)} tx/s`,
-      );
-    } finally {
-      watchdog.stop();
-      nudges += watchdog.nudges();
-      await grid.stop();
     }
   }
   if (nudges > 0) log(`throughput: the miner watchdog mined ${nudges} blocks for transactions left in the pool`);
   const r1 = (n: number) => Math.round(n * 10) / 10;
-  const ceilingTxPerSec = r1(median(rounds.map((r) => r.ceilingTxPerSec)));
-  const gridledgerEventsPerSec = r1(median(rounds.map((r) => r.gridledgerEventsPerSec)));
-  const ratio = Math.round((gridledgerEventsPerSec / ceilingTxPerSec) * 1000) / 1000;
+  const figures = (placement: Placement): PlacementFigures => {
+    const mine = rounds.filter((r) => r.placement === placement);
+    const ceilingTxPerSec = r1(median(mine.map((r) => r.ceilingTxPerSec)));
+    const gridledgerEventsPerSec = r1(median(mine.map((r) => r.gridledgerEventsPerSec)));
+    const ratio = Math.round((gridledgerEventsPerSec / ceilingTxPerSec) * 1000) / 1000;
+    return {
+      ceilingTxPerSec,
+      gridledgerEventsPerSec,
+      ratio,
+      meetsTarget: ratio >= THROUGHPUT_TARGET_RATIO,
+      gridledgerPresignedTxPerSec: r1(median(mine.map((r) => r.gridledgerPresignedTxPerSec))),
+      gridledgerEstimatedEventsPerSec: r1(median(mine.map((r) => r.gridledgerEstimatedEventsPerSec))),
+      plainViaSenderTxPerSec: r1(median(mine.map((r) => r.plainViaSenderTxPerSec))),
+      clientCostPerEvent: perEvent(costs.get(placement)!.client),
+      estimatedClientCostPerEvent: perEvent(costs.get(placement)!.estimated),
+    };
+  };
+  // The headline placement first.
+  const byPlacement: ThroughputResult["byPlacement"] = here.split
+    ? { "own cores": figures("own cores"), "shared cores": figures("shared cores") }
+    : { "shared cores": figures("shared cores") };
+  const placement = placements[0];
   return {
-    ceilingTxPerSec,
-    gridledgerEventsPerSec,
+    ...byPlacement[placement]!,
     accounts: o.accounts,
-    ratio,
     targetRatio: THROUGHPUT_TARGET_RATIO,
-    meetsTarget: ratio >= THROUGHPUT_TARGET_RATIO,
-    gridledgerPresignedTxPerSec: r1(median(rounds.map((r) => r.gridledgerPresignedTxPerSec))),
-    gridledgerEstimatedEventsPerSec: r1(median(rounds.map((r) => r.gridledgerEstimatedEventsPerSec))),
-    plainViaSenderTxPerSec: r1(median(rounds.map((r) => r.plainViaSenderTxPerSec))),
+    placement,
+    cores: here.split ? { node: formatCpuList(here.split.node), senders: formatCpuList(here.split.senders) } : { notSplit: here.why },
+    byPlacement,
     event: "recordStorage",
-    clientCostPerEvent: perEvent(clientCost),
-    estimatedClientCostPerEvent: perEvent(estimatedCost),
     perAccount: o.perAccount,
     txPerRound: o.accounts * o.perAccount,
     rounds: rounds.map((r) => ({
@@ -177,9 +196,54 @@ export async function measureThroughput(o: ThroughputOptions): Promise<Throughpu
       "meters and reads receipts a block at a time. Estimating: the same with each reading estimated first. Presigned: the " +
       "same readings on the ceiling's path. Plain via TxSender: plain transfers through the client's sender, signed as sent, " +
       "gas limit given (the client's machinery without the contract). A transaction anvil leaves unmined is replaced at " +
-      "higher fees on every path (after 1 s without progress on the presigned paths, 5 s on the client's). Figures are " +
-      "medians of the rounds; the order of the paths alternates from round to round.",
+      "higher fees on every path (after 1 s without progress on the presigned paths, 5 s on the client's). " +
+      (here.split
+        ? `Every round runs twice, each time on a fresh chain: with the node on CPU ${formatCpuList(here.split.node)} and this ` +
+          `process (every sender: the ceiling's, the presigned path's and the client's) on CPU ${formatCpuList(here.split.senders)}, ` +
+          "pinned with taskset, as in a deployment where the meters are other machines than the node; and with both sharing every " +
+          "core, where the client's CPU is taken from the node's. The headline figures are the first. "
+        : `The node and the senders share every core (${here.why}). `) +
+      "Figures are medians of the rounds; the order of the paths alternates from round to round, and so does the order of the placements.",
   };
+}
+
+/** Pins the round's node to its cores and this process to the senders' core; the returned function undoes the latter. */
+function pinApart(grid: LocalGrid, split: CoreSplit, all: number[]): () => void {
+  const nodePid = grid.chain.process.pid;
+  if (nodePid === undefined) throw new Error("throughput: the node's process has no pid to pin");
+  pinProcess(nodePid, split.node);
+  pinProcess(process.pid, split.senders);
+  return () => pinProcess(process.pid, all);
+}
+
+/** One round of one placement: a short warm-up of each path on this chain, not counted, then every path. */
+async function measureRound(grid: LocalGrid, o: ThroughputOptions, r: number, placement: Placement, cost: { client: Cost; estimated: Cost }): Promise<ThroughputRound> {
+  const paths = await preparePaths(grid, o.accounts);
+  const warm = Math.max(2, Math.ceil(o.perAccount / 10));
+  for (const path of [paths.ceiling, paths.gridPresigned, paths.gridClient, paths.gridEstimated, paths.plainClient]) await path(warm);
+  const forward = r % 2 === 0;
+  const result: Partial<ThroughputRound> = {
+    round: r + 1,
+    placement,
+    order: forward
+      ? "ceiling, presigned, client, client estimating, plain via sender"
+      : "plain via sender, client estimating, client, presigned, ceiling",
+  };
+  const n = o.perAccount;
+  if (forward) {
+    result.ceilingTxPerSec = await paths.ceiling(n);
+    result.gridledgerPresignedTxPerSec = await paths.gridPresigned(n);
+    result.gridledgerEventsPerSec = await paths.gridClient(n, cost.client);
+    result.gridledgerEstimatedEventsPerSec = await paths.gridEstimated(n, cost.estimated);
+    result.plainViaSenderTxPerSec = await paths.plainClient(n);
+  } else {
+    result.plainViaSenderTxPerSec = await paths.plainClient(n);
+    result.gridledgerEstimatedEventsPerSec = await paths.gridEstimated(n, cost.estimated);
+    result.gridledgerEventsPerSec = await paths.gridClient(n, cost.client);
+    result.gridledgerPresignedTxPerSec = await paths.gridPresigned(n);
+    result.ceilingTxPerSec = await paths.ceiling(n);
+  }
+  return result as ThroughputRound;
 }
 
 /** Sets up a fresh chain for a round (GridLedger, funded accounts, an offer, authorised meters) and its paths. */

@@ -126,8 +126,9 @@ export async function measureThroughput(o: ThroughputOptions): Promise<Throughpu
       // measured after one that made more blocks, would pay for the earlier ones.
       const grid = await o.startChain();
       const watchdog = minerWatchdog(grid.rpcUrl);
-      const unpin = placement === "own cores" && here.split ? pinApart(grid, here.split, here.all) : () => {};
+      let unpin = () => {};
       try {
+        if (placement === "own cores" && here.split) unpin = pinApart(grid, here.split, here.all);
         const done = await measureRound(grid, o, r, placement, cost);
         rounds.push(done);
         log(

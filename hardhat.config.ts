@@ -14,10 +14,14 @@ const soljson = require.resolve("solc/soljson.js");
 const compiler = {
   version: SOLC_VERSION,
   path: soljson,
+  // `optimizer` first: Hardhat resolves the production profile's settings with an optimizer key ahead of the
+  // user's, and a compilation job's id hashes the settings' JSON, key order included. In this order both
+  // profiles resolve to the same settings, so `hardhat ignition deploy` (production) and `npm run build`
+  // (default) reuse each other's build instead of recompiling (test/mocha/buildProfiles.test.ts).
   settings: {
+    optimizer: { enabled: true, runs: 10_000 },
     evmVersion: "prague",
     viaIR: true,
-    optimizer: { enabled: true, runs: 10_000 },
   },
 };
 
@@ -26,7 +30,10 @@ export default defineConfig({
   solidity: {
     profiles: {
       default: compiler,
-      production: compiler,
+      // The production profile (what `hardhat ignition deploy` builds with) compiles exactly as the default one:
+      // Hardhat's production defaults (isolated jobs, tool versions in the build info) would make every deploy
+      // recompile the contracts and the next `npm run build` recompile them back, about a minute each here.
+      production: { ...compiler, isolated: false, toolVersionsInBuildInfo: false },
     },
   },
   paths: {

@@ -310,9 +310,9 @@ export class TxSender {
         const repriced = await this.#signRequest(key, signed.request, fresh, true);
         sentAt = performance.now();
         outcome = await settle(this.#sendRaw(repriced.raw));
-        if (outcome.ok) return { hash: repriced.hash, nonce: repriced.nonce, request: repriced.request, hashes: [repriced.hash], sentAt };
+        if (outcome.ok) return sentOf(repriced.hash, repriced.nonce, repriced.request, sentAt);
       }
-      if (outcome.ok) return { hash: signed.hash, nonce: signed.nonce, request: signed.request, hashes: [signed.hash], sentAt };
+      if (outcome.ok) return sentOf(signed.hash, signed.nonce, signed.request, sentAt);
       if (attempt < 2 && isNonceError(outcome.error)) {
         // Another program used this account: take the node's count again.
         this.#resync = true;
@@ -341,7 +341,7 @@ export class TxSender {
         try {
           const sentAt = performance.now();
           const response = await this.#signer.sendTransaction({ ...prepared, nonce });
-          return { hash: response.hash, nonce: response.nonce, request: { ...prepared, nonce: response.nonce }, hashes: [response.hash], sentAt };
+          return sentOf(response.hash, response.nonce, { ...prepared, nonce: response.nonce }, sentAt);
         } catch (error) {
           if (attempt < 2 && this.#options.manageNonce && isNonceError(error)) {
             this.#resync = true;
@@ -504,6 +504,11 @@ interface Sent {
   hashes: string[];
   /** performance.now() when the request carrying the transaction left for the node. */
   sentAt: number;
+}
+
+/** A transaction just sent: its hash is the first of its nonce. */
+function sentOf(hash: string, nonce: number | undefined, request: TransactionRequest, sentAt: number): Sent {
+  return { hash, nonce, request, hashes: [hash], sentAt };
 }
 
 /** A request with its sender and gas limit, ready to take a nonce. */

@@ -450,7 +450,7 @@ export class Simulation {
       try {
         const result = await call(onStatus);
         const now = performance.now();
-        return minedOutcome(action.kind, result, result.id as bigint | number | string, now - callMs, submitMs === undefined ? undefined : now - submitMs);
+        return minedOutcome(result, result.id as bigint | number | string, now - callMs, submitMs === undefined ? undefined : now - submitMs);
       } catch (error) {
         const decoded = decodeLedgerError(error);
         if (hash) {
@@ -458,7 +458,7 @@ export class Simulation {
           const receipt = decoded instanceof LedgerError ? null : await waitForAnyReceipt(provider, hashes, 30_000);
           if (receipt && receipt.status === 1) {
             const now = performance.now();
-            return minedOutcome(action.kind, receipt, idFromReceipt(action.kind, receipt), now - callMs, submitMs === undefined ? undefined : now - submitMs);
+            return minedOutcome(receipt, idFromReceipt(action.kind, receipt), now - callMs, submitMs === undefined ? undefined : now - submitMs);
           }
           return { status: "failed", reason: await revertReason(provider, hash, decoded), detail: describeError(decoded), stage: "receipt", hash, attempts: attempt };
         }
@@ -481,7 +481,7 @@ export class Simulation {
       const receipt = await this.#target.provider.getTransactionReceipt(f.hash!).catch(() => null);
       if (receipt?.status === 1) {
         const action = this.#plan.actions[f.id];
-        const outcome = minedOutcome(action.kind, receipt, idFromReceipt(action.kind, receipt), 0, undefined);
+        const outcome = minedOutcome(receipt, idFromReceipt(action.kind, receipt), 0, undefined);
         this.metrics.reclassify(action, { ...outcome, late: true });
         this.#ids.set(action.id, outcome.id);
         this.#settled.set(action.id, { ...outcome, late: true });
@@ -491,13 +491,11 @@ export class Simulation {
 }
 
 function minedOutcome(
-  kind: ActionKind,
   receipt: Pick<TransactionReceipt, "hash" | "blockNumber" | "gasUsed" | "fee">,
   id: bigint | number | string,
   callToMinedMs: number,
   submitToMinedMs: number | undefined,
 ): Extract<Outcome, { status: "mined" }> {
-  void kind;
   return {
     status: "mined",
     hash: receipt.hash,

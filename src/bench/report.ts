@@ -51,7 +51,7 @@ export function summarize(run: BenchRun) {
     headline.push(
       `${fmt(t.gridledgerEventsPerSec)} GridLedger events/s through the client from ${t.accounts} accounts, ` +
         `against a node ceiling of ${fmt(t.ceilingTxPerSec)} plain transfers/s (ratio ${fmt(t.ratio, 3)}; target ${t.targetRatio}), ${placementText(t)}` +
-        (t.placement === "own cores" && shared
+        (t.placement === "own cores"
           ? `; sharing every core: ${fmt(shared.gridledgerEventsPerSec)} against ${fmt(shared.ceilingTxPerSec)} (ratio ${fmt(shared.ratio, 3)})`
           : ""),
     );
@@ -376,7 +376,7 @@ export function markdown(run: BenchRun, chartFiles: string[]): string {
         "",
       );
     }
-    if (placed["own cores"] && placed["shared cores"]) {
+    if (placed["own cores"]) {
       lines.push(
         `On cores of its own the node's ceiling is lower (it has fewer of them), but the client's signatures and receipt reading no ` +
           `longer take its CPU, so the ratio (${fmt(placed["own cores"].ratio, 3)}, against ${fmt(placed["shared cores"].ratio, 3)} sharing) ` +

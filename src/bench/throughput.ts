@@ -163,10 +163,8 @@ export async function measureThroughput(o: ThroughputOptions): Promise<Throughpu
       estimatedClientCostPerEvent: perEvent(costs.get(placement)!.estimated),
     };
   };
-  // The headline placement first.
-  const byPlacement: ThroughputResult["byPlacement"] = here.split
-    ? { "own cores": figures("own cores"), "shared cores": figures("shared cores") }
-    : { "shared cores": figures("shared cores") };
+  // In the order of `placements`: the headline first.
+  const byPlacement = Object.fromEntries(placements.map((p) => [p, figures(p)])) as ThroughputResult["byPlacement"];
   const placement = placements[0];
   return {
     ...byPlacement[placement]!,
